@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Logger, type WebSocketAdapter, type WsMessageHandler } from '@nestjs/common';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { filter, lastValueFrom, type Observable, tap } from 'rxjs';
+import { ACKNOWLEDGED_SUBPROTOCOL, LEGACY_SUBPROTOCOL } from './constants.js';
+import { EasyWsSession } from './easy-ws-session.js';
+import { parseFrame } from './frame-codec.js';
+import type { TokenSource } from './interfaces/easy-ws-options.interface.js';
+import { Message } from './message.js';
+import { type ResolvedEasyWsOptions, resolveOptions } from './options.js';
+import { NOTICES } from './command-router.js';
+
+/** One endpoint: a path on the HTTP server and the sessions connected to it. */
+export interface EasyWsEndpoint {
+  readonly path: string;
+  readonly sessions: ReadonlySet<EasyWsSession>;
+}
+
+interface EndpointState extends EasyWsEndpoint {
+  readonly sessions: Set<EasyWsSession>;
+  readonly server: WebSocketServer;
+  readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  onConnect: (session: EasyWsSession) => void;
+}
+
+const FORBIDDEN_RESPONSE = 'Authentication failed\n';
+const GOING_AWAY = 1001;
+
+/**
+ * A Nest `WebSocketAdapter` on `ws` that speaks the command protocol.
+ *
+ * It attaches to the application's own HTTP server and answers upgrades for its
+ * path only, leaving every other path to whoever else listens for upgrades. The
+ * handshake checks the origin, reads the token, runs the authenticator and picks
+ * the subprotocol before any socket is kept. `EasyWsModule` drives one for its
+ * endpoint; an application may also hand one to `app.useWebSocketAdapter()` to
+ * serve its own `@WebSocketGateway` classes with `command: data` frames.
+ */
+export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSession> {
+  private readonly logger = new Logger('EasyWs');
+  private readonly options: ResolvedEasyWsOptions;
+  private readonly endpoints = new Set<EndpointState>();
+
+  /**
+   * @param httpServer the server to attach to: `app.getHttpServer()`.
+   * @param options the module's options; for the endpoint path, a gateway's `path` wins.
+   */
+  constructor(
+    private readonly httpServer: Server,
+    options: ResolvedEasyWsOptions = resolveOptions(),
+  ) {
+    this.options = options;
+  }
+
+  /** Starts answering upgrades on `options.path` (default: the module's path). */
+  create(port: number, options: { path?: string } = {}): EasyWsEndpoint {
+    if (port) {
+      throw new Error(`EasyWsAdapter serves the application's own HTTP server; a gateway port (${port}) is not supported`);
+    }
+    const path = options.path ?? this.options.path;
+    const server = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.options.maxPayload,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: chooseSubprotocol,
+    });
+    const endpoint: EndpointState = {
+      path,
+      server,
+      sessions: new Set(),
+      onConnect: () => undefined,
+      onUpgrade: (request, socket, head) => {
+        if (pathOf(request) === path) {
+          void this.upgrade(endpoint, request, socket, head);
+        }
+      },
+    };
+    this.httpServer.on('upgrade', endpoint.onUpgrade);
+    this.endpoints.add(endpoint);
+    return endpoint;
+  }
+
+  /** Calls `callback` with each new session, once its handshake succeeded. */
+  bindClientConnect(endpoint: EasyWsEndpoint, callback: (session: EasyWsSession) => void): void {
+    (endpoint as EndpointState).onConnect = callback;
+  }
+
+  /** Calls `callback` once the session's connection has closed. */
+  bindClientDisconnect(session: EasyWsSession, callback: () => void): void {
+    session.onceClosed(callback);
+  }
+
+  /** Closes a session that connected before the application was ready. */
+  closeClient(session: EasyWsSession): void {
+    session.close(GOING_AWAY, 'server not ready');
+  }
+
+  /** Serves a Nest gateway: each frame goes to the `@SubscribeMessage` handler named by its command. */
+  bindMessageHandlers(
+    session: EasyWsSession,
+    handlers: WsMessageHandler[],
+    transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    const byCommand = new Map(handlers.map((handler) => [handler.message, handler]));
+    const notSupported = Message.notice(NOTICES.notSupported);
+    session.serve(async (frame, isBinary) => {
+      const parsed = parseFrame(frame, isBinary);
+      const handler = parsed && byCommand.get(parsed.command);
+      if (!handler) {
+        return session.send(notSupported);
+      }
+      const replies = transform(handler.callback(parsed.data, parsed.command)).pipe(
+        filter((reply) => reply !== undefined && reply !== null),
+        tap((reply) => session.send(toMessage(reply, parsed.command))),
+      );
+      await lastValueFrom(replies, { defaultValue: undefined }).catch((error: unknown) => {
+        this.logger.error(`Gateway handler for "${parsed.command}" failed`, (error as Error)?.stack ?? error);
+      });
+    }, Promise.resolve());
+  }
+
+  /**
+   * Stops answering upgrades on the endpoint and closes its sessions with 1001
+   * (going away); resolves once every one of them has closed.
+   */
+  async close(endpoint: EasyWsEndpoint): Promise<void> {
+    const state = endpoint as EndpointState;
+    this.httpServer.off('upgrade', state.onUpgrade);
+    this.endpoints.delete(state);
+    await Promise.all(
+      [...state.sessions].map((session) => {
+        const closed = new Promise<void>((resolve) => session.onceClosed(resolve));
+        session.close(GOING_AWAY, 'server shutting down');
+        return closed;
+      }),
+    );
+  }
+
+  /** Closes every endpoint this adapter opened. */
+  async dispose(): Promise<void> {
+    await Promise.all([...this.endpoints].map((endpoint) => this.close(endpoint)));
+  }
+
+  private async upgrade(endpoint: EndpointState, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // Until ws takes the socket over, a reset would be an unhandled 'error' event.
+    const onSocketError = (): void => {
+      socket.destroy();
+    };
+    socket.on('error', onSocketError);
+    try {
+      const origin = request.headers.origin;
+      if (origin !== undefined && this.options.allowedOrigins && !this.options.allowedOrigins.has(origin)) {
+        return refuse(socket, 403, 'Forbidden', 'Origin not allowed\n');
+      }
+      const token = readToken(this.options.token, request);
+      let data: Record<string, unknown> = {};
+      if (this.options.authenticate) {
+        const verdict = token === undefined ? false : await this.options.authenticate(token, request);
+        if (!verdict) {
+          return refuse(socket, 403, 'Forbidden', FORBIDDEN_RESPONSE);
+        }
+        if (typeof verdict === 'object') {
+          data = { ...verdict };
+        }
+      }
+      if (socket.destroyed) {
+        return;
+      }
+      socket.off('error', onSocketError);
+      endpoint.server.handleUpgrade(request, socket, head, (webSocket: WebSocket) => {
+        const session = new EasyWsSession(randomUUID(), token, request.headers, request.socket.remoteAddress, webSocket, data);
+        endpoint.sessions.add(session);
+        session.onceClosed(() => endpoint.sessions.delete(session));
+        endpoint.onConnect(session);
+      });
+    } catch (error) {
+      this.logger.error('A WebSocket handshake failed', (error as Error)?.stack ?? error);
+      refuse(socket, 403, 'Forbidden', FORBIDDEN_RESPONSE);
+    }
+  }
+}
+
+function chooseSubprotocol(offered: Set<string>): string | false {
+  if (offered.has(ACKNOWLEDGED_SUBPROTOCOL)) {
+    return ACKNOWLEDGED_SUBPROTOCOL;
+  }
+  return offered.has(LEGACY_SUBPROTOCOL) ? LEGACY_SUBPROTOCOL : false;
+}
+
+function pathOf(request: IncomingMessage): string {
+  const url = request.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** Reads the auth token from where the options say; never throws on a malformed request. */
+export function readToken(source: TokenSource, request: IncomingMessage): string | undefined {
+  if (typeof source === 'function') {
+    return source(request);
+  }
+  if ('header' in source) {
+    const value = request.headers[source.header.toLowerCase()];
+    return Array.isArray(value) ? value[0] : value;
+  }
+  if ('query' in source) {
+    return new URL(request.url ?? '/', 'http://localhost').searchParams.get(source.query) ?? undefined;
+  }
+  return readCookie(request.headers.cookie, source.cookie);
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) {
+    return undefined;
+  }
+  for (const pair of header.split(';')) {
+    const separator = pair.indexOf('=');
+    if (separator !== -1 && pair.slice(0, separator).trim() === name) {
+      const value = pair.slice(separator + 1).trim();
+      try {
+        return decodeURIComponent(value);
+      } catch {
+        return value;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Answers the upgrade request with an HTTP error and drops the connection; no socket is kept. */
+function refuse(socket: Duplex, status: number, statusText: string, body: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+function toMessage(reply: unknown, command: string): Message {
+  if (reply instanceof Message) {
+    return reply;
+  }
+  const { event, data } = reply as { event?: unknown; data?: unknown };
+  return typeof event === 'string' ? new Message(event, data as never) : new Message(command, reply as never);
+}

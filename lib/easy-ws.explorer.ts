@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { DiscoveryService, ExternalContextCreator, MetadataScanner, type ParamsFactory, Reflector } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/internal';
+import { WsParamsFactory } from '@nestjs/websockets/factories/ws-params-factory.js';
+import { ChannelMatcher } from './channel-matcher.js';
+import { EASY_WS_HANDLER_METADATA } from './constants.js';
+import type { EasyWsSession } from './easy-ws-session.js';
+import { commandProblem } from './frame-codec.js';
+import type { HandlerDeclaration } from './interfaces/handler-declaration.interface.js';
+
+/** A discovered method, wrapped once with its guards, pipes, interceptors and filters. */
+export interface RouteHandler {
+  /** `Class.method`, for errors and logs. */
+  readonly owner: string;
+  /** Runs the method's whole Nest pipeline; args are those of a gateway: (client, data, pattern). */
+  readonly invoke: (session: EasyWsSession, data: unknown, pattern: string) => Promise<unknown>;
+}
+
+/** Every handler of the application, built once at start-up. */
+export interface HandlerTable {
+  readonly commands: ReadonlyMap<string, RouteHandler>;
+  readonly channels: ChannelMatcher<RouteHandler>;
+  readonly open: readonly RouteHandler[];
+  readonly close: readonly RouteHandler[];
+}
+
+/**
+ * Finds the `@Command`, `@ListenChannel`, `@OnOpen` and `@OnClose` methods of every
+ * provider and controller and builds the handler table, failing start-up on a
+ * declaration that cannot work, with the classes involved in the message.
+ */
+@Injectable()
+export class EasyWsExplorer {
+  /**
+   * Nest's shared creator turns an Observable result into its last value; gateways
+   * send every emission, and so do we, so our view of it passes results through.
+   */
+  private readonly contextCreator: ExternalContextCreator;
+  /** Nest's own gateway factory, so `@MessageBody()` and `@ConnectedSocket()` mean what they mean there. */
+  private readonly paramsFactory = new WsParamsFactory() as ParamsFactory;
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    externalContextCreator: ExternalContextCreator,
+  ) {
+    this.contextCreator = Object.create(externalContextCreator, {
+      transformToResult: { value: async (result: unknown) => result },
+    });
+  }
+
+  /** Builds the table. @throws Error for a bad or duplicate declaration. */
+  explore(): HandlerTable {
+    const commands = new Map<string, RouteHandler>();
+    const channels = new ChannelMatcher<RouteHandler>();
+    const open: RouteHandler[] = [];
+    const close: RouteHandler[] = [];
+    for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
+      for (const [methodName, declaration] of this.declarations(wrapper)) {
+        const handler = this.wrap(wrapper, methodName);
+        switch (declaration.kind) {
+          case 'command': {
+            const problem = commandProblem(declaration.command);
+            if (problem) {
+              throw new Error(`@Command(${JSON.stringify(declaration.command)}) on ${handler.owner}: ${problem}`);
+            }
+            const existing = commands.get(declaration.command);
+            if (existing) {
+              throw new Error(
+                `@Command(${JSON.stringify(declaration.command)}) is declared twice: on ${existing.owner} and on ${handler.owner}`,
+              );
+            }
+            commands.set(declaration.command, handler);
+            break;
+          }
+          case 'channel': {
+            let existing: RouteHandler | undefined;
+            try {
+              existing = channels.add(declaration.pattern, handler);
+            } catch (error) {
+              throw new Error(`@ListenChannel(${JSON.stringify(declaration.pattern)}) on ${handler.owner}: ${(error as Error).message}`, {
+                cause: error,
+              });
+            }
+            if (existing) {
+              throw new Error(
+                `@ListenChannel(${JSON.stringify(declaration.pattern)}) on ${handler.owner} matches the same channels as the one on ${existing.owner}`,
+              );
+            }
+            break;
+          }
+          case 'open':
+            open.push(handler);
+            break;
+          case 'close':
+            close.push(handler);
+            break;
+        }
+      }
+    }
+    return { commands, channels, open, close };
+  }
+
+  private declarations(wrapper: InstanceWrapper): Array<[string, HandlerDeclaration]> {
+    const { instance } = wrapper;
+    if (!instance || typeof instance !== 'object') {
+      return [];
+    }
+    const prototype = Object.getPrototypeOf(instance);
+    const found: Array<[string, HandlerDeclaration]> = [];
+    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+      const declaration = this.reflector.get<HandlerDeclaration | undefined>(EASY_WS_HANDLER_METADATA, prototype[methodName]);
+      if (declaration) {
+        found.push([methodName, declaration]);
+      }
+    }
+    if (found.length > 0 && !wrapper.isDependencyTreeStatic()) {
+      throw new Error(
+        `${instance.constructor.name} declares WebSocket handlers but is request-scoped; handlers must live in singleton providers`,
+      );
+    }
+    return found;
+  }
+
+  private wrap(wrapper: InstanceWrapper, methodName: string): RouteHandler {
+    const instance = wrapper.instance as Record<string, (...args: unknown[]) => unknown>;
+    const invoke = this.contextCreator.create(
+      instance,
+      instance[methodName],
+      methodName,
+      ROUTE_ARGS_METADATA,
+      this.paramsFactory,
+      undefined,
+      undefined,
+      { guards: true, interceptors: true, filters: true },
+      'ws',
+    );
+    return { owner: `${instance.constructor.name}.${methodName}`, invoke };
+  }
+}

@@ -1,0 +1,72 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Server } from 'node:http';
+import { CommandRouter } from './command-router.js';
+import { EASY_WS_OPTIONS } from './constants.js';
+import { EasyWsAdapter, type EasyWsEndpoint } from './easy-ws.adapter.js';
+import { EasyWsExplorer } from './easy-ws.explorer.js';
+import type { EasyWsSession } from './easy-ws-session.js';
+import type { ResolvedEasyWsOptions } from './options.js';
+import { SessionRegistry } from './session-registry.js';
+
+/**
+ * Runs the endpoint through the application's life: builds the handler table and
+ * starts the broker on init, opens the endpoint on the HTTP server at bootstrap
+ * (so it exists in an app that declares no gateway), and on shutdown closes every
+ * session, waits for their close hooks, and stops the broker.
+ */
+@Injectable()
+export class EasyWsServer implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private adapter: EasyWsAdapter | undefined;
+  private endpoint: EasyWsEndpoint | undefined;
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(
+    @Inject(EASY_WS_OPTIONS) private readonly options: ResolvedEasyWsOptions,
+    private readonly explorer: EasyWsExplorer,
+    private readonly router: CommandRouter,
+    private readonly registry: SessionRegistry,
+    private readonly httpAdapterHost: HttpAdapterHost,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.router.load(this.explorer.explore());
+    await this.options.broker.start((operation) => this.registry.apply(operation));
+  }
+
+  onApplicationBootstrap(): void {
+    const httpServer = this.httpAdapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (!httpServer) {
+      throw new Error('EasyWsModule needs an HTTP application (NestFactory.create), not an application context');
+    }
+    this.adapter = new EasyWsAdapter(httpServer, this.options);
+    this.endpoint = this.adapter.create(0);
+    this.adapter.bindClientConnect(this.endpoint, (session) => this.connect(session));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.adapter && this.endpoint) {
+      await this.adapter.close(this.endpoint);
+    }
+    await Promise.all(this.closing);
+    await this.options.broker.close();
+  }
+
+  private connect(session: EasyWsSession): void {
+    this.registry.add(session);
+    this.adapter?.bindClientDisconnect(session, () => this.disconnect(session));
+    session.serve((frame, isBinary) => this.router.handle(session, frame, isBinary), this.router.open(session));
+  }
+
+  private disconnect(session: EasyWsSession): void {
+    this.registry.remove(session);
+    const closing = this.router.close(session).finally(() => this.closing.delete(closing));
+    this.closing.add(closing);
+  }
+}

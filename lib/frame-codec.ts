@@ -1,0 +1,80 @@
+/**
+ * The wire format of the command protocol: `<command>: <data>`.
+ *
+ * Pure functions with no Nest or ws imports, so that the codec can be tested and
+ * fuzzed on its own. Everything that reads or writes a frame goes through here.
+ */
+
+/** The longest command, in bytes. */
+export const MAX_COMMAND_BYTES = 255;
+
+/** The longest channel name, in bytes. */
+export const MAX_CHANNEL_BYTES = 255;
+
+/** Commands the server understands itself; no application may register or send them. */
+export const RESERVED_COMMANDS: ReadonlySet<string> = new Set(['websocket', 'listen', 'unlisten']);
+
+/** The command of every server notice. */
+export const NOTICE_COMMAND = 'websocket';
+
+const COLON = 0x3a;
+const SPACE = 0x20;
+const SEPARATOR = Buffer.from(': ');
+
+/** A frame split into its command and its data. */
+export interface ParsedFrame {
+  readonly command: string;
+  /** A string for a text frame, the bytes for a binary frame. */
+  readonly data: string | Buffer;
+}
+
+/**
+ * Splits a frame at the first `": "` that starts within its first 256 bytes.
+ *
+ * Returns `undefined` for a frame with no command (no separator there, or one at
+ * position 0). Never throws, whatever the bytes.
+ */
+export function parseFrame(frame: Buffer, isBinary: boolean): ParsedFrame | undefined {
+  const limit = Math.min(frame.length - 1, MAX_COMMAND_BYTES + 1);
+  for (let index = 1; index < limit; index++) {
+    if (frame[index] === COLON && frame[index + 1] === SPACE) {
+      const command = frame.toString('utf8', 0, index);
+      const data = isBinary ? frame.subarray(index + 2) : frame.toString('utf8', index + 2);
+      return { command, data };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Tells why `command` cannot be sent or registered, or returns `undefined` when it can.
+ * `reserved` is false for the server's own notices.
+ */
+export function commandProblem(command: string, reserved = true): string | undefined {
+  if (typeof command !== 'string' || command.length === 0) {
+    return 'a command must be a non-empty string';
+  }
+  if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
+    return `a command is at most ${MAX_COMMAND_BYTES} bytes`;
+  }
+  if (command.includes(':')) {
+    return 'a command must not contain ":"';
+  }
+  if (reserved && RESERVED_COMMANDS.has(command)) {
+    return `"${command}" is reserved by the protocol`;
+  }
+  return undefined;
+}
+
+/** Encodes `command: data` into one buffer; the command must already be valid. */
+export function encodeFrame(command: string, data: string | Uint8Array): Buffer {
+  if (typeof data === 'string') {
+    return Buffer.from(`${command}: ${data}`);
+  }
+  const commandBytes = Buffer.byteLength(command);
+  const frame = Buffer.allocUnsafe(commandBytes + SEPARATOR.length + data.length);
+  frame.write(command, 0);
+  SEPARATOR.copy(frame, commandBytes);
+  frame.set(data, commandBytes + SEPARATOR.length);
+  return frame;
+}
