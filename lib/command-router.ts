@@ -15,7 +15,11 @@ export const NOTICES = {
   notSupported: 'command not supported by server',
   notListening: 'not listening',
   internalError: 'internal server error',
+  invalidJson: 'data is not valid JSON',
 } as const;
+
+/** Stands for data that a JSON handler cannot take. */
+const INVALID_JSON = Symbol('invalid JSON');
 
 /** What a notice answers, as acknowledged mode names it. */
 type NoticeSubject =
@@ -79,7 +83,7 @@ export class CommandRouter {
       return command === 'listen' ? this.listen(session, channel) : this.unlisten(session, channel);
     }
     const handler = this.handlers().commands.get(command);
-    const error = handler ? await this.run(session, handler, data, command) : NOTICES.notSupported;
+    const error = handler ? await this.run(session, handler, handler.parsesJson ? parseJson(data) : data, command) : NOTICES.notSupported;
     if (error !== undefined) {
       this.notify(session, { op: 'command', command }, error);
     }
@@ -122,6 +126,9 @@ export class CommandRouter {
 
   /** Runs a handler and sends its result; returns the notice text when it failed. */
   private async run(session: EasyWsSession, handler: RouteHandler, data: unknown, pattern: string): Promise<string | undefined> {
+    if (data === INVALID_JSON) {
+      return NOTICES.invalidJson;
+    }
     let result: unknown;
     try {
       result = await handler.invoke(session, data, pattern);
@@ -223,6 +230,14 @@ function isDenial(error: unknown): boolean {
   }
   const status = error.getStatus();
   return status === HttpStatus.FORBIDDEN || status === HttpStatus.UNAUTHORIZED;
+}
+
+function parseJson(data: string | Buffer): unknown {
+  try {
+    return JSON.parse(data.toString());
+  } catch {
+    return INVALID_JSON;
+  }
 }
 
 function wsExceptionText(error: WsException): string {

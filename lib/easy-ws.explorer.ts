@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner, type ParamsFactory, Reflector } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/internal';
+import { WsParamtype } from '@nestjs/websockets/enums/ws-paramtype.enum.js';
 import { WsParamsFactory } from '@nestjs/websockets/factories/ws-params-factory.js';
 import { ChannelMatcher } from './channel-matcher.js';
 import { EASY_WS_HANDLER_METADATA } from './constants.js';
@@ -15,6 +16,16 @@ export interface RouteHandler {
   readonly owner: string;
   /** Runs the method's whole Nest pipeline; args are those of a gateway: (client, data, pattern). */
   readonly invoke: (session: EasyWsSession, data: unknown, pattern: string) => Promise<unknown>;
+  /** Whether the method takes its data as JSON (a typed `@MessageBody()` or a body field). */
+  readonly parsesJson: boolean;
+}
+
+/** `@MessageBody()` types that take the data as it came: text, bytes, or untyped. */
+const RAW_BODY_TYPES: ReadonlySet<unknown> = new Set([undefined, String, Object, Buffer, Uint8Array]);
+
+interface ParamMetadata {
+  readonly index: number;
+  readonly data?: unknown;
 }
 
 /** Every handler of the application, built once at start-up. */
@@ -137,6 +148,21 @@ export class EasyWsExplorer {
       { guards: true, interceptors: true, filters: true },
       'ws',
     );
-    return { owner: `${instance.constructor.name}.${methodName}`, invoke };
+    return { owner: `${instance.constructor.name}.${methodName}`, invoke, parsesJson: takesJson(instance, methodName) };
   }
+}
+
+/**
+ * A frame's data is text, but a handler that declares its body as a class (a DTO for
+ * `ValidationPipe`), a number or an array, or picks a field with `@MessageBody('name')`,
+ * means JSON: such handlers get the data parsed.
+ */
+function takesJson(instance: object, methodName: string): boolean {
+  const params: Record<string, ParamMetadata> =
+    Reflect.getMetadata(ROUTE_ARGS_METADATA, instance.constructor, methodName) ?? {};
+  const types: unknown[] = Reflect.getMetadata('design:paramtypes', instance, methodName) ?? [];
+  return Object.entries(params).some(
+    ([key, { index, data }]) =>
+      key === `${WsParamtype.PAYLOAD}:${index}` && (data !== undefined || !RAW_BODY_TYPES.has(types[index])),
+  );
 }

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { EasyWsModule } from 'nestjs-easy-ws';
+import { ChatCommands } from './chat.commands.js';
+import { PushController } from './push.controller.js';
+import { RoomMemberGuard } from './room-member.guard.js';
+
+/** A user name is the auth token here; a real app would verify a session or a JWT. */
+const USER_NAME = /^[\w-]{1,32}$/;
+
+@Module({
+  imports: [
+    EasyWsModule.forRoot({
+      path: '/ws',
+      authenticate: (token) => USER_NAME.test(token) && { user: token },
+    }),
+  ],
+  controllers: [PushController],
+  providers: [ChatCommands, RoomMemberGuard],
+})
+export class AppModule {}
