@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { type ArgumentsHost, Injectable } from '@nestjs/common';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner, type ParamsFactory, Reflector } from '@nestjs/core';
+import type { ExternalExceptionFilterContext } from '@nestjs/core/exceptions/external-exception-filter-context.js';
+import type { ExternalExceptionsHandler } from '@nestjs/core/exceptions/external-exceptions-handler.js';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/internal';
 import { WsParamtype } from '@nestjs/websockets/enums/ws-paramtype.enum.js';
@@ -46,6 +48,8 @@ export class EasyWsExplorer {
   /**
    * Nest's shared creator turns an Observable result into its last value; gateways
    * send every emission, and so do we, so our view of it passes results through.
+   * It also logs every error no filter handled, WsException included; a gateway
+   * does not, and the router logs the unexpected ones itself, so our view rethrows them.
    */
   private readonly contextCreator: ExternalContextCreator;
   /** Nest's own gateway factory, so `@MessageBody()` and `@ConnectedSocket()` mean what they mean there. */
@@ -57,8 +61,13 @@ export class EasyWsExplorer {
     private readonly reflector: Reflector,
     externalContextCreator: ExternalContextCreator,
   ) {
+    const filters = (externalContextCreator as unknown as { filtersContextCreator: ExternalExceptionFilterContext })
+      .filtersContextCreator;
     this.contextCreator = Object.create(externalContextCreator, {
       transformToResult: { value: async (result: unknown) => result },
+      filtersContextCreator: {
+        value: { create: (...args: Parameters<ExternalExceptionFilterContext['create']>) => rethrowUnfiltered(filters.create(...args)) },
+      },
     });
   }
 
@@ -150,6 +159,21 @@ export class EasyWsExplorer {
     );
     return { owner: `${instance.constructor.name}.${methodName}`, invoke, parsesJson: takesJson(instance, methodName) };
   }
+}
+
+/** `handler`, except that an error no filter handles is rethrown without being logged. */
+function rethrowUnfiltered(handler: ExternalExceptionsHandler): ExternalExceptionsHandler {
+  return Object.create(handler, {
+    next: {
+      value: (exception: Error, host: ArgumentsHost) => {
+        const result = handler.invokeCustomFilters(exception, host);
+        if (result === undefined) {
+          throw exception;
+        }
+        return result;
+      },
+    },
+  });
 }
 
 /**
