@@ -46,6 +46,10 @@ export class EasyWsSession {
     this.data = data;
     this.acknowledged = socket.protocol === ACKNOWLEDGED_SUBPROTOCOL;
     socket.on('message', (frame: Buffer, isBinary: boolean) => this.receive(frame, isBinary));
+    // A client that breaks the protocol (a frame over maxPayload, text that is not UTF-8)
+    // makes ws emit 'error' and close with the matching code itself; unheard, the
+    // error would crash the process.
+    socket.on('error', () => undefined);
     socket.once('close', () => this.closing?.abort());
   }
 
