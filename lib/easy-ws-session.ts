@@ -9,6 +9,9 @@ const INBOX_HIGH_WATER = 64;
 /** A close frame holds at most 125 bytes: the 2-byte code and the reason (RFC 6455, 5.5). */
 const MAX_CLOSE_REASON_BYTES = 123;
 
+/** The close code of a close that gives none. */
+const NORMAL_CLOSURE = 1000;
+
 /** Handles one frame of a session. */
 export type FrameHandler = (frame: Buffer, isBinary: boolean) => Promise<void>;
 
@@ -84,10 +87,14 @@ export class EasyWsSession {
   }
 
   /**
-   * Closes the connection; the close hooks run once it has closed. A reason longer
-   * than a close frame holds (123 bytes) is cut to fit, at a character boundary.
+   * Closes the connection with `code` (default 1000); the close hooks run once it has
+   * closed. A reason longer than a close frame holds (123 bytes) is cut to fit, at a
+   * character boundary.
+   * @throws TypeError when `code` is not one a close frame may carry (1000 to 1014 but
+   * 1004 to 1006, or 3000 to 4999); the connection stays open.
    */
-  close(code?: number, reason?: string): void {
+  close(code = NORMAL_CLOSURE, reason?: string): void {
+    // Without a code, ws would send a close frame without one (the client sees 1005) and drop the reason.
     this.socket.close(code, reason === undefined ? undefined : fitCloseReason(reason));
   }
 
