@@ -104,6 +104,15 @@ test('a binary frame stays binary across instances', TIMEOUT, async () => {
   await client.close();
 });
 
+test('a message on these channels that no RedisBroker published is ignored', TIMEOUT, async () => {
+  const { client } = await join(apps[0]);
+  await listen(client, 'news');
+  await redis.publish(`${prefix}c:news`, 'not a broker message');
+  await pushVia(apps[1], { op: 'toChannel', channel: 'news', command: 'news', data: 'real' });
+  assert.equal(await client.next(), 'news: real');
+  await client.close();
+});
+
 test('a session push reaches the session on whichever instance holds it, exactly once', TIMEOUT, async () => {
   const target = await join(apps[0]);
   const expected: string[] = [];

@@ -35,9 +35,9 @@ async function joined(app: RunningApp): Promise<{ client: TestClient; id: string
   return session;
 }
 
-/** How many connections of the private Redis subscribe each channel, by name without the prefix. */
-function subscriptions(names: string[]): Promise<number[]> {
-  return withConnection(redis.port, async (inspector) => {
+/** How many connections of a private Redis subscribe each channel, by name without the prefix. */
+function subscriptions(names: string[], server = redis): Promise<number[]> {
+  return withConnection(server.port, async (inspector) => {
     const reply = (await inspector.call('PUBSUB', 'NUMSUB', ...names.map((name) => `${prefix}${name}`))) as Array<string | number>;
     return names.map((_, index) => reply[index * 2 + 1] as number);
   });
@@ -126,5 +126,34 @@ test('a Redis crash: the apps keep serving locally, log it once, and deliver aga
     assert.match(logger.at('warn')[0], OUTAGE);
     assert.deepEqual(logger.at('log'), [BACK]);
     assert.deepEqual(logger.at('error'), []);
+  }
+});
+
+test('an instance that starts while Redis is down serves locally, and joins in once Redis is up', TIMEOUT, async () => {
+  const late = await PrivateRedis.start();
+  await late.kill(); // a port where no Redis answers yet
+  const logger = new RecordingLogger();
+  const lonely = await startRelay({ url: late.url, prefix, logger });
+  let other: RunningApp | undefined;
+  try {
+    assert.equal(logger.at('warn').length, 1, 'the failed first connection is logged');
+    assert.match(logger.at('warn')[0], OUTAGE);
+    const { client } = await joined(lonely);
+    await listen(client, 'news');
+    const outcome = await pushVia(lonely, { op: 'toChannel', channel: 'news', command: 'news', data: 'alone' });
+    assert.equal(outcome.reached, 'this instance only');
+    assert.equal(await client.next(), 'news: alone');
+
+    await late.restart();
+    await until('the instance to report Redis back', () => logger.at('log'), (lines) => lines.length > 0, 10_000);
+    other = await startRelay({ url: late.url, prefix });
+    await until('the news subscription to be made', () => subscriptions(['c:news'], late), ([count]) => count === 1);
+    assert.deepEqual(await pushVia(other, { op: 'toChannel', channel: 'news', command: 'news', data: 'together' }), { reached: 'every instance' });
+    assert.equal(await client.next(), 'news: together');
+    assert.deepEqual(logger.at('warn').length, 1);
+    assert.deepEqual(logger.at('log'), [BACK]);
+  } finally {
+    await Promise.all([lonely.close(), other?.close()]);
+    await late.kill();
   }
 });

@@ -106,9 +106,10 @@ export class RedisBroker implements Broker {
    * client's `keyPrefix`, and messages come back with that prefix.
    */
   private keyPrefixLength = 0;
-  private connected = false;
-  private outageLogged = false;
+  /** Whether Redis was reachable when last heard of; unknown until the first attempt settles. */
+  private connected: boolean | undefined;
   private lastError: Error | undefined;
+  private ignoredForeign = false;
 
   /** @throws TypeError when the options name neither or both of `url` and `client`, or are malformed. */
   constructor(private readonly options: RedisBrokerOptions) {
@@ -160,8 +161,8 @@ export class RedisBroker implements Broker {
     this.keyPrefixLength = this.sharded ? String(subscriber.options.keyPrefix ?? '').length : 0;
     for (const connection of [publisher, subscriber]) {
       this.on(connection, 'error', (error: Error) => (this.lastError = error));
-      this.on(connection, 'ready', () => this.statusChanged());
-      this.on(connection, 'close', () => this.statusChanged());
+      this.on(connection, 'ready', () => this.connectionReady());
+      this.on(connection, 'close', () => this.connectionLost());
     }
     this.on(subscriber, 'close', () => this.subscriptionsLost());
     this.on(subscriber, 'ready', () => this.restoreSubscriptions());
@@ -288,23 +289,26 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /** Logs once when Redis goes away and once when it is back, however often ioredis retries. */
-  private statusChanged(): void {
-    const connected = this.publisher?.status === 'ready' && this.subscriber?.status === 'ready';
-    if (!this.publisher || connected === this.connected) {
+  /** Logs once that Redis went away (or was not there at start), however often ioredis retries. */
+  private connectionLost(): void {
+    if (!this.publisher || this.connected === false) {
       return;
     }
-    this.connected = connected;
-    if (!connected) {
-      this.outageLogged = true;
-      const reason = this.lastError?.message ?? 'connection closed';
-      this.logger.warn(`Redis is unavailable (${reason}): pushes reach this instance only until it is back`);
-    } else {
-      this.lastError = undefined;
-      if (this.outageLogged) {
-        this.outageLogged = false;
-        this.logger.log('Redis is back: pushes reach every instance again');
-      }
+    this.connected = false;
+    const reason = this.lastError?.message ?? 'connection closed';
+    this.logger.warn(`Redis is unavailable (${reason}): pushes reach this instance only until it is back`);
+  }
+
+  /** Logs once that Redis is back, when both connections are. */
+  private connectionReady(): void {
+    if (this.publisher?.status !== 'ready' || this.subscriber?.status !== 'ready' || this.connected === true) {
+      return;
+    }
+    const recovered = this.connected === false;
+    this.connected = true;
+    this.lastError = undefined;
+    if (recovered) {
+      this.logger.log('Redis is back: pushes reach every instance again');
     }
   }
 
@@ -318,7 +322,11 @@ export class RedisBroker implements Broker {
     }
     const operation = decodePayload(payload, route);
     if (!operation) {
-      this.logger.warn(`Ignored a message on ${channel.toString()} that no RedisBroker published`);
+      // Once, not per message: a publisher of another format would otherwise flood the log.
+      if (!this.ignoredForeign) {
+        this.ignoredForeign = true;
+        this.logger.warn(`Ignoring messages on ${channel.toString()} and other channels of this prefix that are not in this broker's format`);
+      }
       return;
     }
     try {
