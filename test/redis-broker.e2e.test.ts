@@ -231,12 +231,18 @@ test('sharded pub/sub works on a single Redis 7 too, with a client whose keyPref
   await Promise.all(clients.map((redisClient) => redisClient.quit()));
 });
 
-test('closing an instance ends its subscriptions but leaves a client passed in open', TIMEOUT, async () => {
-  const client = new Redis(REDIS_URL);
+test('a lazy client passed in is connected, and stays open when its instance closes', TIMEOUT, async () => {
+  const client = new Redis(REDIS_URL, { lazyConnect: true });
   const extra = await startRelay({ client, prefix });
   assert.equal(await subscribers('broadcast'), 4);
+  const listener = await join(apps[0]);
+  await listen(listener.client, 'news');
+  assert.deepEqual(await pushVia(extra, { op: 'toChannel', channel: 'news', command: 'news', data: 'from the extra instance' }), { reached: 'every instance' });
+  assert.equal(await listener.client.next(), 'news: from the extra instance');
+
   await extra.close();
   await until('the closed instance to leave Redis', () => subscribers('broadcast'), (count) => count === 3);
   assert.equal(await client.ping(), 'PONG');
   client.disconnect();
+  await listener.client.close();
 });

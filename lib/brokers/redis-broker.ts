@@ -247,14 +247,15 @@ export class RedisBroker implements Broker {
 
   private connect(): { publisher: Connection; subscriber: Connection } {
     const { client, url } = this.options;
-    if (client instanceof Cluster) {
-      return { publisher: client, subscriber: client.duplicate([], { enableOfflineQueue: false, shardedSubscribers: this.sharded, lazyConnect: false }) };
-    }
     const publisher = client ?? new Redis(url as string, { ...NO_QUEUE, retryStrategy: reconnectDelay });
     if (publisher.status === 'wait') {
       publisher.connect().catch(() => undefined); // a lazy client: failures are reported through its events
     }
-    return { publisher, subscriber: publisher.duplicate({ ...NO_QUEUE, autoResubscribe: false, lazyConnect: false }) };
+    const subscriber =
+      publisher instanceof Cluster
+        ? publisher.duplicate([], { enableOfflineQueue: false, shardedSubscribers: this.sharded, lazyConnect: false })
+        : publisher.duplicate({ ...NO_QUEUE, autoResubscribe: false, lazyConnect: false });
+    return { publisher, subscriber };
   }
 
   private on(connection: Connection, event: string, listener: Listener): void {
