@@ -112,6 +112,7 @@ export class CommandRouter {
       return; // it closed while the guard ran
     }
     this.registry.subscribe(session, channel);
+    await this.registry.channelReady(channel);
     this.notify(session, subject);
     const error = await this.deliver(session, match.target, result);
     if (error !== undefined) {

@@ -61,7 +61,8 @@ export class EasyWsServer implements OnModuleInit, OnApplicationBootstrap, OnMod
   private connect(session: EasyWsSession): void {
     this.registry.add(session);
     this.adapter?.bindClientDisconnect(session, () => this.disconnect(session));
-    session.serve((frame, isBinary) => this.router.handle(session, frame, isBinary), this.router.open(session));
+    const opening = this.registry.sessionReady(session).then(() => this.router.open(session));
+    session.serve((frame, isBinary) => this.router.handle(session, frame, isBinary), opening);
   }
 
   private disconnect(session: EasyWsSession): void {
