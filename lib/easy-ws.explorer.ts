@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { type ArgumentsHost, Injectable } from '@nestjs/common';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner, type ParamsFactory, Reflector } from '@nestjs/core';
+import type { ExternalExceptionFilterContext } from '@nestjs/core/exceptions/external-exception-filter-context.js';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/internal';
 import { WsParamtype } from '@nestjs/websockets/enums/ws-paramtype.enum.js';
@@ -46,6 +47,10 @@ export class EasyWsExplorer {
   /**
    * Nest's shared creator turns an Observable result into its last value; gateways
    * send every emission, and so do we, so our view of it passes results through.
+   * Its fallback for an error that no exception filter handled also logs that error
+   * (a WsException included) with its stack before rethrowing it; ours only
+   * rethrows, since the router decides what an error means and logs the unexpected
+   * ones itself, once.
    */
   private readonly contextCreator: ExternalContextCreator;
   /** Nest's own gateway factory, so `@MessageBody()` and `@ConnectedSocket()` mean what they mean there. */
@@ -57,8 +62,25 @@ export class EasyWsExplorer {
     private readonly reflector: Reflector,
     externalContextCreator: ExternalContextCreator,
   ) {
+    const { filtersContextCreator } = externalContextCreator as unknown as { filtersContextCreator: ExternalExceptionFilterContext };
     this.contextCreator = Object.create(externalContextCreator, {
       transformToResult: { value: async (result: unknown) => result },
+      filtersContextCreator: {
+        value: {
+          create: (...args: Parameters<ExternalExceptionFilterContext['create']>) => {
+            const handler = filtersContextCreator.create(...args);
+            return Object.assign(handler, {
+              next: (error: Error, host: ArgumentsHost) => {
+                const result = handler.invokeCustomFilters(error, host);
+                if (result === undefined) {
+                  throw error;
+                }
+                return result;
+              },
+            });
+          },
+        },
+      },
     });
   }
 
