@@ -30,9 +30,14 @@ export class RecordingLogger implements LoggerService {
     this.record('fatal', args);
   }
 
-  /** The entries of one level whose text contains `fragment`. */
-  find(level: LogEntry['level'], fragment: string): LogEntry[] {
-    return this.entries.filter((entry) => entry.level === level && entry.text.includes(fragment));
+  /** The entries of one level whose text contains `fragment`, from entry number `since` on. */
+  find(level: LogEntry['level'], fragment: string, since = 0): LogEntry[] {
+    return this.entries.slice(since).filter((entry) => entry.level === level && entry.text.includes(fragment));
+  }
+
+  /** The errors logged from entry number `since` on. */
+  errorsSince(since: number): string[] {
+    return this.find('error', '', since).map((entry) => entry.text);
   }
 
   private record(level: LogEntry['level'], args: unknown[]): void {
