@@ -104,6 +104,7 @@ test('the Go package\'s integration scenario, end to end', async () => {
   assert.equal(await valid.request('listen: missing'), 'websocket: channel does not exist');
   assert.equal(await visitor.request('listen: restricted'), 'websocket: not authorized');
   valid.send('listen: restricted');
+  assert.equal(await valid.request('test: listening'), 'test: listening');
   await post('/channels/restricted', 'for valid tokens');
   assert.equal(await valid.next(), 'channel: for valid tokens');
   assert.equal(await visitor.request('test: still nothing'), 'test: still nothing');

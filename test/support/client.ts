@@ -71,6 +71,16 @@ export class TestClient {
     return this.frames.next();
   }
 
+  /** The texts of the frames still to come, once the connection has closed. */
+  async remaining(): Promise<string[]> {
+    await this.closed;
+    const texts: string[] = [];
+    while (this.frames.size > 0) {
+      texts.push(await this.next());
+    }
+    return texts;
+  }
+
   /** Sends `command: data` and returns the next frame. */
   async request(frame: string): Promise<string> {
     this.send(frame);
