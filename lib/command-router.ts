@@ -102,7 +102,8 @@ export class CommandRouter {
     try {
       result = await match.target.invoke(session, { channel, params: match.params }, 'listen');
     } catch (error) {
-      if (!isDenial(error)) {
+      // A WsException is a guard's refusal with a reason, not a fault.
+      if (!isDenial(error) && !(error instanceof WsException)) {
         this.logger.error(`${match.target.owner} failed, so the listen was refused`, (error as Error)?.stack ?? error);
       }
       // A guard's reason never reaches the client, whatever it threw.
