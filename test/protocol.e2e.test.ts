@@ -190,8 +190,10 @@ for (const protocols of [['cmd.fossores.de'], []]) {
         assert.equal(await client.request('listen: rooms/7'), 'websocket: not authorized');
       });
 
-      test('the guard\'s reason never reaches the client, even in a WsException', async () => {
+      test('the guard\'s reason never reaches the client, even in a WsException, which is a refusal and no server error', async () => {
+        const mark = logger.entries.length;
         assert.equal(await client.request('listen: vault'), 'websocket: not authorized');
+        assert.deepEqual(logger.errorsSince(mark), []);
       });
 
       test('a guard that fails is a denial too, and the failure is logged once, with its stack', async () => {
