@@ -149,15 +149,25 @@ class Signals {
   }
 }
 const signals = new Signals();
+let slowOpenSessionId: string | undefined;
 
 @Injectable()
 class IntegrationCommands {
-  /** Slow on purpose: the client's first frames arrive while it runs. */
+  /**
+   * Slow on purpose: the client's first frames arrive while it runs. For the token
+   * `slow-open` it also outlives the connection: it waits for the test's signal.
+   */
   @OnOpen()
   @UseGuards(NotBannedGuard)
   async ready(@ConnectedSocket() session: EasyWsSession) {
     for (let turn = 0; turn < 5; turn++) {
       await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (session.token === 'slow-open') {
+      slowOpenSessionId = session.id;
+      session.onceClosed(() => signals.fire('slow-open:socket closed'));
+      signals.fire('slow-open:running');
+      await signals.wait('slow-open:release');
     }
     return new Message('ready', session.token ?? 'anonymous');
   }
@@ -434,6 +444,21 @@ describe('Nest features on commands and channels', () => {
     await tracker.whenClosed(id);
     signals.fire('gone:go');
     await signals.wait('gone:stopped');
+  });
+
+  test('@OnClose waits for the open hooks of its session to finish', async () => {
+    const bystander = await connect();
+    const client = await TestClient.connect(running.url(), { headers: { Cookie: 'auth=slow-open' } });
+    await signals.wait('slow-open:running');
+    await client.close();
+    await signals.wait('slow-open:socket closed');
+    // A round trip through the server: whatever the close set off without waiting has run by now.
+    assert.equal(await bystander.client.request('echo: round trip'), 'echo: round trip');
+    const id = slowOpenSessionId as string;
+    assert.equal(tracker.hasClosed(id), false, 'the close hook ran while the open hook was still running');
+    signals.fire('slow-open:release');
+    await tracker.whenClosed(id);
+    await bystander.client.close();
   });
 
   test('@OnClose runs with the session once it has closed', async () => {

@@ -9,6 +9,7 @@ import { type EasyWsSession, Message, OnClose, OnOpen } from 'nestjs-easy-ws';
  */
 @Injectable()
 export class SessionTracker {
+  private readonly closedIds = new Set<string>();
   private readonly closeHooks = new Map<string, { ran: Promise<EasyWsSession>; run: (session: EasyWsSession) => void }>();
 
   @OnOpen()
@@ -18,7 +19,13 @@ export class SessionTracker {
 
   @OnClose()
   closed(@ConnectedSocket() session: EasyWsSession): void {
+    this.closedIds.add(session.id);
     this.closeHook(session.id).run(session);
+  }
+
+  /** Whether the close hooks of the session have run. */
+  hasClosed(sessionId: string): boolean {
+    return this.closedIds.has(sessionId);
   }
 
   /** Resolves with the session once its close hooks have run. */
