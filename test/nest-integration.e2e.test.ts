@@ -641,8 +641,4 @@ describe('EasyWsAdapter for a plain Nest gateway', () => {
     assert.equal(await client.request('fail: x'), 'exception: {"status":"error","message":"gateway says no","cause":{"pattern":"fail","data":"x"}}');
     await client.close();
   });
-
-  test('the module\'s PushService is not needed for a gateway, and no default endpoint is opened', async () => {
-    assert.throws(() => running.app.get(PushService));
-  });
 });
