@@ -44,6 +44,9 @@ export class EasyWsSession {
     this.acknowledged = socket.protocol === ACKNOWLEDGED_SUBPROTOCOL;
     socket.on('message', (frame: Buffer, isBinary: boolean) => this.receive(frame, isBinary));
     socket.once('close', () => this.closing?.abort());
+    // ws reports a bad frame (too large, invalid UTF-8) here after closing the connection
+    // with the matching code itself; an 'error' event with no listener would crash the process.
+    socket.on('error', () => undefined);
   }
 
   /** The subprotocol agreed in the handshake, or `''` for none. */
