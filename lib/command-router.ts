@@ -1,6 +1,6 @@
 import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
-import { isObservable, type Observable } from 'rxjs';
+import { isObservable, type Observable, tap } from 'rxjs';
 import type { EasyWsSession } from './easy-ws-session.js';
 import type { HandlerTable, RouteHandler } from './easy-ws.explorer.js';
 import { parseFrame } from './frame-codec.js';
@@ -102,7 +102,8 @@ export class CommandRouter {
     try {
       result = await match.target.invoke(session, { channel, params: match.params }, 'listen');
     } catch (error) {
-      if (!isDenial(error)) {
+      // A WsException is a guard's refusal with a reason, not a fault.
+      if (!isDenial(error) && !(error instanceof WsException)) {
         this.logger.error(`${match.target.owner} failed, so the listen was refused`, (error as Error)?.stack ?? error);
       }
       // A guard's reason never reaches the client, whatever it threw.
@@ -112,6 +113,7 @@ export class CommandRouter {
       return; // it closed while the guard ran
     }
     this.registry.subscribe(session, channel);
+    await this.registry.channelReady(channel);
     this.notify(session, subject);
     const error = await this.deliver(session, match.target, result);
     if (error !== undefined) {
@@ -164,8 +166,9 @@ export class CommandRouter {
         resolve();
       };
       const finish = (): void => closed.removeEventListener('abort', stop);
-      const subscription = result.subscribe({
-        next: (value) => this.reply(session, handler, value),
+      // Through tap, a value that is not a message fails the stream; thrown from a
+      // subscriber's next, rxjs would rethrow it outside any try and the stream would never end.
+      const subscription = result.pipe(tap((value) => this.reply(session, handler, value))).subscribe({
         error: (error: unknown) => {
           finish();
           reject(error);
@@ -175,7 +178,12 @@ export class CommandRouter {
           resolve();
         },
       });
-      if (!subscription.closed) {
+      if (subscription.closed) {
+        return;
+      }
+      if (closed.aborted) {
+        stop(); // the client left while the handler ran
+      } else {
         closed.addEventListener('abort', stop, { once: true });
       }
     });

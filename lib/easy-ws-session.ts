@@ -7,10 +7,7 @@ import { Message, type MessageData } from './message.js';
 const INBOX_HIGH_WATER = 64;
 
 /** A close frame holds at most 125 bytes: the 2-byte code and the reason (RFC 6455, 5.5). */
-const MAX_CLOSE_REASON_BYTES = 123;
-
-/** The close code of a close that gives none. */
-const NORMAL_CLOSURE = 1000;
+export const MAX_CLOSE_REASON_BYTES = 123;
 
 /** Handles one frame of a session. */
 export type FrameHandler = (frame: Buffer, isBinary: boolean) => Promise<void>;
@@ -49,11 +46,10 @@ export class EasyWsSession {
     this.data = data;
     this.acknowledged = socket.protocol === ACKNOWLEDGED_SUBPROTOCOL;
     socket.on('message', (frame: Buffer, isBinary: boolean) => this.receive(frame, isBinary));
-    // A client that breaks the protocol (a frame over maxPayload, text that is not UTF-8)
-    // makes ws emit 'error' and close with the matching code itself; unheard, the
-    // error would crash the process.
-    socket.on('error', () => undefined);
     socket.once('close', () => this.closing?.abort());
+    // ws reports a bad frame (too large, invalid UTF-8) here after closing the connection
+    // with the matching code itself; an 'error' event with no listener would crash the process.
+    socket.on('error', () => undefined);
   }
 
   /** The subprotocol agreed in the handshake, or `''` for none. */
@@ -87,14 +83,10 @@ export class EasyWsSession {
   }
 
   /**
-   * Closes the connection with `code` (default 1000); the close hooks run once it has
-   * closed. A reason longer than a close frame holds (123 bytes) is cut to fit, at a
-   * character boundary.
-   * @throws TypeError when `code` is not one a close frame may carry (1000 to 1014 but
-   * 1004 to 1006, or 3000 to 4999); the connection stays open.
+   * Closes the connection; the close hooks run once it has closed. A reason longer
+   * than a close frame holds (123 bytes) is cut to fit, at a character boundary.
    */
-  close(code = NORMAL_CLOSURE, reason?: string): void {
-    // Without a code, ws would send a close frame without one (the client sees 1005) and drop the reason.
+  close(code?: number, reason?: string): void {
     this.socket.close(code, reason === undefined ? undefined : fitCloseReason(reason));
   }
 

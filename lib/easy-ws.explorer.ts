@@ -1,9 +1,8 @@
 import { type ArgumentsHost, Injectable } from '@nestjs/common';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner, type ParamsFactory, Reflector } from '@nestjs/core';
 import type { ExternalExceptionFilterContext } from '@nestjs/core/exceptions/external-exception-filter-context.js';
-import type { ExternalExceptionsHandler } from '@nestjs/core/exceptions/external-exceptions-handler.js';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { ROUTE_ARGS_METADATA } from '@nestjs/common/internal';
+import { type ExceptionFilterMetadata, ROUTE_ARGS_METADATA, selectExceptionFilterMetadata } from '@nestjs/common/internal';
 import { WsParamtype } from '@nestjs/websockets/enums/ws-paramtype.enum.js';
 import { WsParamsFactory } from '@nestjs/websockets/factories/ws-params-factory.js';
 import { ChannelMatcher } from './channel-matcher.js';
@@ -48,8 +47,12 @@ export class EasyWsExplorer {
   /**
    * Nest's shared creator turns an Observable result into its last value; gateways
    * send every emission, and so do we, so our view of it passes results through.
-   * It also logs every error no filter handled, WsException included; a gateway
-   * does not, and the router logs the unexpected ones itself, so our view rethrows them.
+   * An error that an exception filter catches is handled, whatever the filter
+   * returns, as on gateways (`BaseWsExceptionFilter` answers through `client.emit`
+   * and returns nothing); Nest's view would rethrow it then. One that no filter
+   * catches is rethrown without Nest's logging, which would log every WsException
+   * with its stack: the router decides what an error means and logs the unexpected
+   * ones itself, once.
    */
   private readonly contextCreator: ExternalContextCreator;
   /** Nest's own gateway factory, so `@MessageBody()` and `@ConnectedSocket()` mean what they mean there. */
@@ -61,12 +64,25 @@ export class EasyWsExplorer {
     private readonly reflector: Reflector,
     externalContextCreator: ExternalContextCreator,
   ) {
-    const filters = (externalContextCreator as unknown as { filtersContextCreator: ExternalExceptionFilterContext })
-      .filtersContextCreator;
+    const { filtersContextCreator } = externalContextCreator as unknown as { filtersContextCreator: ExternalExceptionFilterContext };
     this.contextCreator = Object.create(externalContextCreator, {
       transformToResult: { value: async (result: unknown) => result },
       filtersContextCreator: {
-        value: { create: (...args: Parameters<ExternalExceptionFilterContext['create']>) => rethrowUnfiltered(filters.create(...args)) },
+        value: {
+          create: (...args: Parameters<ExternalExceptionFilterContext['create']>) => {
+            const handler = filtersContextCreator.create(...args);
+            const { filters } = handler as unknown as { filters: ExceptionFilterMetadata[] };
+            return Object.assign(handler, {
+              next: (error: Error, host: ArgumentsHost) => {
+                const filter = selectExceptionFilterMetadata(filters, error);
+                if (!filter) {
+                  throw error;
+                }
+                return filter.func(error, host);
+              },
+            });
+          },
+        },
       },
     });
   }
@@ -79,7 +95,8 @@ export class EasyWsExplorer {
     const close: RouteHandler[] = [];
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       for (const [methodName, declaration] of this.declarations(wrapper)) {
-        const handler = this.wrap(wrapper, methodName);
+        // A channel's guards have the last word: no exception filter may turn a denied listen into a subscription.
+        const handler = this.wrap(wrapper, methodName, declaration.kind !== 'channel');
         switch (declaration.kind) {
           case 'command': {
             const problem = commandProblem(declaration.command);
@@ -144,7 +161,7 @@ export class EasyWsExplorer {
     return found;
   }
 
-  private wrap(wrapper: InstanceWrapper, methodName: string): RouteHandler {
+  private wrap(wrapper: InstanceWrapper, methodName: string, filters: boolean): RouteHandler {
     const instance = wrapper.instance as Record<string, (...args: unknown[]) => unknown>;
     const invoke = this.contextCreator.create(
       instance,
@@ -154,26 +171,11 @@ export class EasyWsExplorer {
       this.paramsFactory,
       undefined,
       undefined,
-      { guards: true, interceptors: true, filters: true },
+      { guards: true, interceptors: true, filters },
       'ws',
     );
     return { owner: `${instance.constructor.name}.${methodName}`, invoke, parsesJson: takesJson(instance, methodName) };
   }
-}
-
-/** `handler`, except that an error no filter handles is rethrown without being logged. */
-function rethrowUnfiltered(handler: ExternalExceptionsHandler): ExternalExceptionsHandler {
-  return Object.create(handler, {
-    next: {
-      value: (exception: Error, host: ArgumentsHost) => {
-        const result = handler.invokeCustomFilters(exception, host);
-        if (result === undefined) {
-          throw exception;
-        }
-        return result;
-      },
-    },
-  });
 }
 
 /**

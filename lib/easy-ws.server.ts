@@ -60,13 +60,15 @@ export class EasyWsServer implements OnModuleInit, OnApplicationBootstrap, OnMod
 
   private connect(session: EasyWsSession): void {
     this.registry.add(session);
-    this.adapter?.bindClientDisconnect(session, () => this.disconnect(session));
-    session.serve((frame, isBinary) => this.router.handle(session, frame, isBinary), this.router.open(session));
+    const opening = this.registry.sessionReady(session).then(() => this.router.open(session));
+    this.adapter?.bindClientDisconnect(session, () => this.disconnect(session, opening));
+    session.serve((frame, isBinary) => this.router.handle(session, frame, isBinary), opening);
   }
 
-  private disconnect(session: EasyWsSession): void {
+  /** The close hooks wait for the open hooks, so that what an open hook set up is there to tear down. */
+  private disconnect(session: EasyWsSession, opening: Promise<void>): void {
     this.registry.remove(session);
-    const closing = this.router.close(session).finally(() => this.closing.delete(closing));
+    const closing = opening.then(() => this.router.close(session)).finally(() => this.closing.delete(closing));
     this.closing.add(closing);
   }
 }

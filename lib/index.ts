@@ -1,4 +1,5 @@
 export { LocalBroker } from './brokers/local-broker.js';
+export { RedisBroker, type RedisBrokerOptions, RedisUnavailableError } from './brokers/redis-broker.js';
 export { NOTICES } from './command-router.js';
 export { ACKNOWLEDGED_SUBPROTOCOL, LEGACY_SUBPROTOCOL } from './constants.js';
 export { ChannelParam } from './decorators/channel-param.decorator.js';

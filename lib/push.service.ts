@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EASY_WS_OPTIONS } from './constants.js';
+import { MAX_CLOSE_REASON_BYTES } from './easy-ws-session.js';
 import { MAX_CHANNEL_BYTES } from './frame-codec.js';
 import type { Broker } from './interfaces/broker.interface.js';
 import { Message } from './message.js';
@@ -43,10 +44,31 @@ export class PushService {
     return this.broker.publish({ kind: 'unsubscribe', sessionId: checkSessionId(sessionId), channel: checkChannel(channel) });
   }
 
-  /** Closes a session's connection (default code 1000); its close hooks run as usual. */
-  disconnect(sessionId: string, code?: number, reason?: string): Promise<void> {
-    return this.broker.publish({ kind: 'disconnect', sessionId: checkSessionId(sessionId), code, reason });
+  /**
+   * Closes a session's connection (default code 1000); its close hooks run as usual.
+   * @param code 1000 to 1014 but 1004 to 1006, or 3000 to 4999 (RFC 6455).
+   * @param reason at most 123 bytes.
+   */
+  disconnect(sessionId: string, code = NORMAL_CLOSURE, reason?: string): Promise<void> {
+    return this.broker.publish({ kind: 'disconnect', sessionId: checkSessionId(sessionId), ...checkClose(code, reason) });
   }
+}
+
+const NORMAL_CLOSURE = 1000;
+
+/**
+ * Checks here what ws would otherwise reject when it closes the socket, perhaps on
+ * another instance, where the caller would never see the error.
+ */
+function checkClose(code: number, reason: string | undefined): { code: number; reason?: string } {
+  const sendable = (code >= 1000 && code <= 1014 && (code < 1004 || code > 1006)) || (code >= 3000 && code <= 4999);
+  if (!Number.isInteger(code) || !sendable) {
+    throw new TypeError(`PushService: a close code is 1000 to 1014 but 1004 to 1006, or 3000 to 4999, got ${code}`);
+  }
+  if (reason !== undefined && (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES)) {
+    throw new TypeError(`PushService: a close reason is a string of at most ${MAX_CLOSE_REASON_BYTES} bytes`);
+  }
+  return { code, reason };
 }
 
 function checkMessage(message: Message): Message {

@@ -82,6 +82,16 @@ export class SessionRegistry {
     return true;
   }
 
+  /** @internal Settles once pushes from every instance reach the listeners of `channel` here. */
+  channelReady(channel: string): Promise<void> {
+    return this.broker.channelReady?.(channel) ?? Promise.resolve();
+  }
+
+  /** @internal Settles once pushes from every instance reach the session. */
+  sessionReady(session: EasyWsSession): Promise<void> {
+    return this.broker.sessionReady?.(session.id) ?? Promise.resolve();
+  }
+
   /** @internal Carries out a push operation on the sessions of this instance. */
   apply(operation: PushOperation): void {
     switch (operation.kind) {

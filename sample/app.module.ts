@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { EasyWsModule } from 'nestjs-easy-ws';
+import { EasyWsModule, RedisBroker } from 'nestjs-easy-ws';
 import { ChatCommands } from './chat.commands.js';
 import { PushController } from './push.controller.js';
 import { RoomMemberGuard } from './room-member.guard.js';
@@ -12,6 +12,8 @@ const USER_NAME = /^[\w-]{1,32}$/;
     EasyWsModule.forRoot({
       path: '/ws',
       authenticate: (token) => USER_NAME.test(token) && { user: token },
+      // With REDIS_URL set, instances of the sample share rooms and pushes (docs/scaling-out.md).
+      broker: process.env.REDIS_URL ? new RedisBroker({ url: process.env.REDIS_URL }) : undefined,
     }),
   ],
   controllers: [PushController],

@@ -35,6 +35,19 @@ export interface Broker {
   sessionOpened(sessionId: string): void;
   /** A session on this instance closed. */
   sessionClosed(sessionId: string): void;
+  /**
+   * Settles once operations published on other instances reach the local listeners of
+   * `channel`. A `listen` is acknowledged only then, so that a push from any instance
+   * after the acknowledgement is not missed. Must never reject. A broker without it
+   * is taken to be ready at once.
+   */
+  channelReady?(channel: string): Promise<void>;
+  /**
+   * Settles once operations published on other instances reach the session. Its open
+   * hooks run only then, so that the session can be reached from every instance by
+   * the time the application learns its id. Must never reject.
+   */
+  sessionReady?(sessionId: string): Promise<void>;
   /** Stops delivering and releases connections. */
   close(): Promise<void>;
 }

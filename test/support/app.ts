@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import type { INestApplication, LoggerService, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 
 /** A running Nest application on a free port of 127.0.0.1. */
@@ -11,10 +11,19 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+/** How `startApp` sets the application up. */
+export interface StartOptions {
+  /** Receives the application's log; by default nothing is logged. */
+  logger?: LoggerService;
+  /** Runs after the application is created and before it starts (to install a WebSocket adapter, say). */
+  configure?: (app: INestApplication) => void;
+}
+
 /** Builds a real Nest application from `metadata` with `@nestjs/testing` and listens on a free port. */
-export async function startApp(metadata: ModuleMetadata): Promise<RunningApp> {
+export async function startApp(metadata: ModuleMetadata, options: StartOptions = {}): Promise<RunningApp> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication({ logger: options.logger ?? false });
+  options.configure?.(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {
