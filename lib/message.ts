@@ -33,12 +33,15 @@ export class Message {
     this.frame = encodeFrame(command, encodeData(data));
   }
 
-  /** A server notice, `websocket: <text>`; only the library itself sends these. */
+  /** @internal A server notice, `websocket: <text>`; only the library itself sends these. */
   static notice(text: string): Message {
     return Message.fromFrame(encodeFrame(NOTICE_COMMAND, text), false);
   }
 
-  /** Wraps a frame that was encoded elsewhere (another instance, through a broker). */
+  /**
+   * Wraps a frame that was encoded elsewhere (on another instance, for a broker);
+   * the frame is trusted to be `<command>: <data>` with a valid command.
+   */
   static fromFrame(frame: Buffer, binary: boolean): Message {
     const message: Message = Object.create(Message.prototype);
     const separator = frame.indexOf(': ');

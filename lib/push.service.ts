@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EASY_WS_OPTIONS } from './constants.js';
 import { MAX_CLOSE_REASON_BYTES } from './easy-ws-session.js';
-import { MAX_CHANNEL_BYTES } from './frame-codec.js';
+import { MAX_CHANNEL_BYTES, RESERVED_COMMANDS } from './frame-codec.js';
 import type { Broker } from './interfaces/broker.interface.js';
 import { Message } from './message.js';
 import type { ResolvedEasyWsOptions } from './options.js';
@@ -74,6 +74,9 @@ function checkClose(code: number, reason: string | undefined): { code: number; r
 function checkMessage(message: Message): Message {
   if (!(message instanceof Message)) {
     throw new TypeError('PushService: pass a Message, e.g. new Message("news", data)');
+  }
+  if (RESERVED_COMMANDS.has(message.command)) {
+    throw new TypeError(`PushService: "${message.command}" frames belong to the protocol; an application cannot push them`);
   }
   return message;
 }

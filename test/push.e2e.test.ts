@@ -153,6 +153,7 @@ describe('PushService', () => {
       ['a channel that is not a string', () => push.toChannel(42 as unknown as string, message), /channel/],
       ['something that is not a Message', () => push.toChannel('news', 'news: x' as unknown as Message), /Message/],
       ['a plain object as the message', () => push.broadcast({ frame: Buffer.from('x') } as unknown as Message), /Message/],
+      ['a protocol notice', () => push.broadcast(Message.fromFrame(Buffer.from('websocket: not authorized'), false)), /belong to the protocol/],
       ['an empty session id', () => push.toSession('', message), /session id/],
       ['a session id that is not a string', () => push.subscribe(undefined as unknown as string, 'news'), /session id/],
       ['an empty channel to subscribe to', () => push.subscribe(one.id, ''), /channel/],
