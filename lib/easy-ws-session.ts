@@ -6,6 +6,9 @@ import { Message, type MessageData } from './message.js';
 /** How many received frames may wait for their turn before the socket stops reading. */
 const INBOX_HIGH_WATER = 64;
 
+/** A close frame holds at most 125 bytes: the 2-byte code and the reason (RFC 6455, 5.5). */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
 /** Handles one frame of a session. */
 export type FrameHandler = (frame: Buffer, isBinary: boolean) => Promise<void>;
 
@@ -79,9 +82,12 @@ export class EasyWsSession {
     this.send(new Message(event, data));
   }
 
-  /** Closes the connection; the close hooks run once it has closed. */
+  /**
+   * Closes the connection; the close hooks run once it has closed. A reason longer
+   * than a close frame holds (123 bytes) is cut to fit, at a character boundary.
+   */
   close(code?: number, reason?: string): void {
-    this.socket.close(code, reason);
+    this.socket.close(code, reason === undefined ? undefined : fitCloseReason(reason));
   }
 
   /** Calls `callback` once the connection has closed (at once if it has already). */
@@ -137,4 +143,18 @@ export class EasyWsSession {
     this.inbox.length = 0;
     this.busy = false;
   }
+}
+
+/** `reason`, cut to fit a close frame; ws throws on a longer one, and the close must happen. */
+function fitCloseReason(reason: string): string {
+  const bytes = Buffer.from(reason);
+  if (bytes.length <= MAX_CLOSE_REASON_BYTES) {
+    return reason;
+  }
+  let end = MAX_CLOSE_REASON_BYTES;
+  // A UTF-8 continuation byte (10xxxxxx) at the cut means a character would be split.
+  while ((bytes[end] & 0xc0) === 0x80) {
+    end--;
+  }
+  return bytes.toString('utf8', 0, end);
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EASY_WS_OPTIONS } from './constants.js';
+import { MAX_CLOSE_REASON_BYTES } from './easy-ws-session.js';
 import { MAX_CHANNEL_BYTES, RESERVED_COMMANDS } from './frame-codec.js';
 import type { Broker } from './interfaces/broker.interface.js';
 import { Message } from './message.js';
@@ -54,8 +55,6 @@ export class PushService {
 }
 
 const NORMAL_CLOSURE = 1000;
-/** The longest close reason: a control frame's 125 bytes less the code's two. */
-const MAX_CLOSE_REASON_BYTES = 123;
 
 /**
  * Checks here what ws would otherwise reject when it closes the socket, perhaps on
