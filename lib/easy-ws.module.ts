@@ -19,7 +19,9 @@ const PROVIDERS: Provider[] = [EasyWsExplorer, CommandRouter, SessionRegistry, P
 export class EasyWsModule {
   /** Serves the endpoint with these options. */
   static forRoot(options: EasyWsOptions = {}): DynamicModule {
-    return EasyWsModule.build([], { provide: EASY_WS_OPTIONS, useValue: resolveOptions(options) });
+    resolveOptions(options); // a mistake fails where the module is declared
+    // Resolved again for each app: the default broker must not be shared by two apps built from one module.
+    return EasyWsModule.build([], { provide: EASY_WS_OPTIONS, useFactory: () => resolveOptions(options) });
   }
 
   /** Serves the endpoint with options built from other providers (a `ConfigService`, a `JwtService`). */

@@ -205,3 +205,21 @@ describe('close hook and cleanup', () => {
     await push.toChannel('news', new Message('news', 'to no one'));
   });
 });
+
+test('two apps built from one module each push to their own sessions only', async () => {
+  const shared = EasyWsModule.forRoot();
+  const [first, second] = await Promise.all([
+    startApp({ imports: [shared], providers: [Channels] }),
+    startApp({ imports: [shared], providers: [Channels] }),
+  ]);
+  const [onFirst, onSecond] = await Promise.all([TestClient.connect(first.url()), TestClient.connect(second.url())]);
+  for (const client of [onFirst, onSecond]) {
+    client.send('listen: news');
+    assert.equal(await client.request('echo: listening'), 'echo: listening');
+  }
+  await first.app.get(PushService).toChannel('news', new Message('news', 'first only'));
+  assert.equal(await onFirst.next(), 'news: first only');
+  assert.equal(await onSecond.request('echo: nothing came'), 'echo: nothing came');
+  await Promise.all([onFirst.close(), onSecond.close()]);
+  await Promise.all([first.close(), second.close()]);
+});
