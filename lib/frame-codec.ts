@@ -36,8 +36,11 @@ export interface ParsedFrame {
  */
 export function parseFrame(frame: Buffer, isBinary: boolean): ParsedFrame | undefined {
   const limit = Math.min(frame.length - 1, MAX_COMMAND_BYTES + 1);
-  for (let index = 1; index < limit; index++) {
+  for (let index = 0; index < limit; index++) {
     if (frame[index] === COLON && frame[index + 1] === SPACE) {
+      if (index === 0) {
+        return undefined; // the first separator opens the frame: no command, however many follow
+      }
       const command = frame.toString('utf8', 0, index);
       const data = isBinary ? frame.subarray(index + 2) : frame.toString('utf8', index + 2);
       return { command, data };
