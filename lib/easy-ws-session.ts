@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { Logger } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { ACKNOWLEDGED_SUBPROTOCOL } from './constants.js';
 import { Message, type MessageData } from './message.js';
@@ -8,6 +9,8 @@ const INBOX_HIGH_WATER = 64;
 
 /** Handles one frame of a session. */
 export type FrameHandler = (frame: Buffer, isBinary: boolean) => Promise<void>;
+
+const logger = new Logger('EasyWs');
 
 /**
  * One client connection: what `@ConnectedSocket()` and `switchToWs().getClient()` give.
@@ -43,6 +46,9 @@ export class EasyWsSession {
     this.data = data;
     this.acknowledged = socket.protocol === ACKNOWLEDGED_SUBPROTOCOL;
     socket.on('message', (frame: Buffer, isBinary: boolean) => this.receive(frame, isBinary));
+    // A client that breaks the WebSocket protocol (invalid UTF-8, an oversized frame)
+    // is closed by ws with the matching code; without a listener the error would crash the process.
+    socket.on('error', (error: Error) => logger.debug(`Closed a connection that broke the protocol: ${error.message}`));
     socket.once('close', () => this.closing?.abort());
   }
 
@@ -107,7 +113,12 @@ export class EasyWsSession {
   /** @internal Sends the socket's frames, in order, to `handler` once `opening` has settled. */
   serve(handler: FrameHandler, opening: Promise<void>): void {
     this.handleFrame = handler;
-    void opening.then(() => this.drain());
+    void opening
+      .catch((error: unknown) => {
+        logger.error('Opening a session failed', (error as Error)?.stack ?? error);
+        this.close(1011, 'internal server error');
+      })
+      .then(() => this.drain());
   }
 
   private receive(frame: Buffer, isBinary: boolean): void {
@@ -120,13 +131,20 @@ export class EasyWsSession {
     }
   }
 
-  /** Handles waiting frames one at a time; reading pauses while too many wait, so nothing is dropped. */
+  /**
+   * Handles waiting frames one at a time; reading pauses while too many wait, so
+   * nothing is dropped. A failure is contained to its frame: the next one is handled.
+   */
   private async drain(): Promise<void> {
     this.busy = true;
     while (this.inbox.length > 0 && this.socket.readyState === this.socket.OPEN && this.handleFrame) {
       const frame = this.inbox.shift() as Buffer;
       const isBinary = this.inbox.shift() as boolean;
-      await this.handleFrame(frame, isBinary);
+      try {
+        await this.handleFrame(frame, isBinary);
+      } catch (error) {
+        logger.error('Handling a frame failed', (error as Error)?.stack ?? error);
+      }
       if (this.socket.isPaused && this.inbox.length <= INBOX_HIGH_WATER) {
         this.socket.resume();
       }
