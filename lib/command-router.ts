@@ -1,10 +1,12 @@
-import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import { isObservable, type Observable, tap } from 'rxjs';
+import { CLOSE_CODES, EASY_WS_OPTIONS } from './constants.js';
 import type { EasyWsSession } from './easy-ws-session.js';
 import type { HandlerTable, RouteHandler } from './easy-ws.explorer.js';
-import { parseFrame } from './frame-codec.js';
+import { parseFrame, type ParsedFrame } from './frame-codec.js';
 import { Message } from './message.js';
+import type { ResolvedEasyWsOptions } from './options.js';
 import { SessionRegistry } from './session-registry.js';
 
 /** The fixed notice texts of the protocol; old clients match on them. */
@@ -16,6 +18,8 @@ export const NOTICES = {
   notListening: 'not listening',
   internalError: 'internal server error',
   invalidJson: 'data is not valid JSON',
+  tooManyChannels: 'too many channels',
+  rateLimited: 'rate limited',
 } as const;
 
 /** Stands for data that a JSON handler cannot take. */
@@ -31,10 +35,6 @@ type NoticeSubject =
 /** Notices in the original form, encoded once. */
 const LEGACY_NOTICES = new Map(Object.values(NOTICES).map((text) => [text as string, Message.notice(text)]));
 
-/** Close codes for a session whose open hook failed. */
-const POLICY_VIOLATION = 1008;
-const INTERNAL_ERROR = 1011;
-
 /**
  * Carries out the protocol for one session: routes each frame to `listen`,
  * `unlisten` or the application's handler, sends replies and notices, and runs
@@ -45,7 +45,10 @@ export class CommandRouter {
   private readonly logger = new Logger('EasyWs');
   private table: HandlerTable | undefined;
 
-  constructor(private readonly registry: SessionRegistry) {}
+  constructor(
+    private readonly registry: SessionRegistry,
+    @Inject(EASY_WS_OPTIONS) private readonly options: ResolvedEasyWsOptions,
+  ) {}
 
   /** @internal Installs the handler table built at start-up. */
   load(table: HandlerTable): void {
@@ -58,7 +61,7 @@ export class CommandRouter {
       const error = await this.run(session, handler, session.id, 'open');
       if (error !== undefined) {
         this.notify(session, { op: 'open' }, error);
-        session.close(error === NOTICES.internalError ? INTERNAL_ERROR : POLICY_VIOLATION, error);
+        session.close(error === NOTICES.internalError ? CLOSE_CODES.internalError : CLOSE_CODES.policyViolation, error);
         return;
       }
     }
@@ -71,9 +74,12 @@ export class CommandRouter {
     }
   }
 
-  /** Handles one frame the client sent. */
+  /** Handles one frame the client sent; a frame over the rate limit only gets the notice. */
   async handle(session: EasyWsSession, frame: Buffer, isBinary: boolean): Promise<void> {
     const parsed = parseFrame(frame, isBinary);
+    if (!session.admitFrame()) {
+      return this.notify(session, subjectOf(parsed), NOTICES.rateLimited);
+    }
     if (!parsed) {
       return this.notify(session, { op: 'frame' }, NOTICES.notSupported);
     }
@@ -97,6 +103,9 @@ export class CommandRouter {
     }
     if (session.listening.has(channel)) {
       return this.notify(session, subject, NOTICES.alreadyListening);
+    }
+    if (session.listening.size >= this.options.maxChannelsPerSession) {
+      return this.notify(session, subject, NOTICES.tooManyChannels);
     }
     let result: unknown;
     try {
@@ -229,6 +238,15 @@ export class CommandRouter {
     }
     return this.table;
   }
+}
+
+/** What a frame is, as a notice that answers it names it. */
+function subjectOf(parsed: ParsedFrame | undefined): NoticeSubject {
+  if (!parsed) {
+    return { op: 'frame' };
+  }
+  const { command, data } = parsed;
+  return command === 'listen' || command === 'unlisten' ? { op: command, channel: data.toString() } : { op: 'command', command };
 }
 
 /** A guard's "no": Nest throws ForbiddenException for a guard that returns false. */

@@ -9,3 +9,15 @@ export const LEGACY_SUBPROTOCOL = 'cmd.fossores.de';
 
 /** The subprotocol of acknowledged mode: every listen and unlisten answered, notices as JSON. */
 export const ACKNOWLEDGED_SUBPROTOCOL = 'easy-ws.v1';
+
+/** The close codes the server uses, and what each one means for the client. */
+export const CLOSE_CODES = {
+  /** The server is shutting down (or was not ready for the connection). */
+  goingAway: 1001,
+  /** The client broke a rule: it kept sending over the rate limit, or its open hook refused it. */
+  policyViolation: 1008,
+  /** Something failed on the server; details are in its log. */
+  internalError: 1011,
+  /** The client read too slowly: `maxBufferedBytes` were waiting for it. */
+  slowConsumer: 4000,
+} as const;

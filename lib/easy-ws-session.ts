@@ -1,7 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { Logger } from '@nestjs/common';
 import type { WebSocket } from 'ws';
-import { ACKNOWLEDGED_SUBPROTOCOL } from './constants.js';
+import { ACKNOWLEDGED_SUBPROTOCOL, CLOSE_CODES } from './constants.js';
+import type { SlowConsumerPolicy } from './interfaces/easy-ws-options.interface.js';
 import { Message, type MessageData } from './message.js';
+import type { ResolvedEasyWsOptions } from './options.js';
+import { RateLimiter } from './rate-limiter.js';
 
 /** How many received frames may wait for their turn before the socket stops reading. */
 const INBOX_HIGH_WATER = 64;
@@ -11,6 +16,11 @@ export const MAX_CLOSE_REASON_BYTES = 123;
 
 /** Handles one frame of a session. */
 export type FrameHandler = (frame: Buffer, isBinary: boolean) => Promise<void>;
+
+/** The limits that apply to each session. */
+export type SessionLimits = Pick<ResolvedEasyWsOptions, 'maxBufferedBytes' | 'slowConsumer' | 'rateLimit'>;
+
+const logger = new Logger('EasyWs');
 
 /**
  * One client connection: what `@ConnectedSocket()` and `switchToWs().getClient()` give.
@@ -29,6 +39,13 @@ export class EasyWsSession {
   private busy = true;
   private handleFrame: FrameHandler | undefined;
   private closing: AbortController | undefined;
+  /** The frames being handled now, and those waiting; settles when the session is idle. */
+  private work: Promise<void> = Promise.resolve();
+  /** Set on shutdown: no more reading, only the frames already received are handled. */
+  private finishing = false;
+  private answeredPing = true;
+  private dropped = 0;
+  private readonly rateLimiter: RateLimiter | undefined;
 
   /** @internal The library makes sessions; applications receive them. */
   constructor(
@@ -41,11 +58,19 @@ export class EasyWsSession {
     /** The client's address, as the socket saw it. */
     readonly remoteAddress: string | undefined,
     private readonly socket: WebSocket,
+    private readonly limits: SessionLimits,
     data: Record<string, unknown> = {},
   ) {
     this.data = data;
     this.acknowledged = socket.protocol === ACKNOWLEDGED_SUBPROTOCOL;
+    this.rateLimiter = limits.rateLimit && new RateLimiter(limits.rateLimit, performance.now());
     socket.on('message', (frame: Buffer, isBinary: boolean) => this.receive(frame, isBinary));
+    socket.on('pong', () => {
+      this.answeredPing = true;
+    });
+    // A client that breaks the WebSocket protocol (invalid UTF-8, an oversized frame)
+    // is closed by ws with the matching code; without a listener the error would crash the process.
+    socket.on('error', (error: Error) => logger.debug(`Closed a connection that broke the protocol: ${error.message}`));
     socket.once('close', () => this.closing?.abort());
     // ws reports a bad frame (too large, invalid UTF-8) here after closing the connection
     // with the matching code itself; an 'error' event with no listener would crash the process.
@@ -67,9 +92,17 @@ export class EasyWsSession {
     return this.socket.readyState === this.socket.OPEN;
   }
 
-  /** Sends one frame to this client; does nothing once the connection is closing. */
-  send(message: Message): void {
-    if (this.isOpen) {
+  /** How many frames the `'drop'` slow-consumer policy dropped for this client. */
+  get droppedFrames(): number {
+    return this.dropped;
+  }
+
+  /**
+   * Sends one frame to this client; does nothing once the connection is closing.
+   * @param slowConsumer what to do if the client is too slow to take it; default: the module's `slowConsumer` option.
+   */
+  send(message: Message, slowConsumer?: SlowConsumerPolicy): void {
+    if (this.isOpen && this.canWrite(slowConsumer ?? this.limits.slowConsumer)) {
       this.socket.send(message.frame, { binary: message.binary });
     }
   }
@@ -83,11 +116,36 @@ export class EasyWsSession {
   }
 
   /**
+   * Whether another frame may be written now. While `maxBufferedBytes` wait for a
+   * slow client, the policy applies: the frame is dropped (and counted) or the session
+   * is closed, so that a slow client costs bounded memory and never holds up others.
+   */
+  private canWrite(slowConsumer: SlowConsumerPolicy): boolean {
+    if (this.socket.bufferedAmount < this.limits.maxBufferedBytes) {
+      return true;
+    }
+    if (slowConsumer === 'drop') {
+      this.dropped += 1;
+    } else {
+      this.close(CLOSE_CODES.slowConsumer, 'slow consumer');
+    }
+    return false;
+  }
+
+  /**
    * Closes the connection; the close hooks run once it has closed. A reason longer
    * than a close frame holds (123 bytes) is cut to fit, at a character boundary.
    */
   close(code?: number, reason?: string): void {
     this.socket.close(code, reason === undefined ? undefined : fitCloseReason(reason));
+    // The client's answer to the close must be read even where reading was paused;
+    // what else arrives now is not handled (see receive).
+    this.socket.resume();
+  }
+
+  /** @internal Drops the connection at once, without the closing handshake; the close hooks run as usual. */
+  terminate(): void {
+    this.socket.terminate();
   }
 
   /** Calls `callback` once the connection has closed (at once if it has already). */
@@ -116,27 +174,81 @@ export class EasyWsSession {
   /** @internal Sends the socket's frames, in order, to `handler` once `opening` has settled. */
   serve(handler: FrameHandler, opening: Promise<void>): void {
     this.handleFrame = handler;
-    void opening.then(() => this.drain());
+    this.work = opening
+      .catch((error: unknown) => {
+        logger.error('Opening a session failed', (error as Error)?.stack ?? error);
+        this.close(CLOSE_CODES.internalError, 'internal server error');
+      })
+      .then(() => this.drain());
+  }
+
+  /**
+   * @internal Takes one frame from the rate limit. Returns false when the frame must
+   * not be handled; a client that keeps sending over the limit is closed with 1008.
+   */
+  admitFrame(): boolean {
+    const verdict = this.rateLimiter?.take(performance.now()) ?? 'pass';
+    if (verdict === 'abusive') {
+      this.close(CLOSE_CODES.policyViolation, 'rate limit exceeded');
+    }
+    return verdict === 'pass';
+  }
+
+  /**
+   * @internal One heartbeat: pings the client, or, when it has not answered the
+   * previous ping, drops the connection (its close hooks then run as usual).
+   */
+  heartbeat(): void {
+    if (!this.answeredPing) {
+      this.terminate();
+    } else if (this.isOpen) {
+      this.answeredPing = false;
+      this.socket.ping();
+    }
+  }
+
+  /**
+   * @internal For shutdown: stops reading from the client and resolves once every
+   * frame already received has been handled and its replies sent.
+   */
+  async finish(): Promise<void> {
+    this.finishing = true;
+    this.socket.pause();
+    let work: Promise<void>;
+    do {
+      work = this.work;
+      await work;
+    } while (work !== this.work);
   }
 
   private receive(frame: Buffer, isBinary: boolean): void {
+    if (!this.isOpen) {
+      return; // closing: it would never be handled, so it must not take memory
+    }
     this.inbox.push(frame, isBinary);
     if (this.inbox.length === INBOX_HIGH_WATER * 2) {
       this.socket.pause();
     }
     if (!this.busy) {
-      void this.drain();
+      this.work = this.drain();
     }
   }
 
-  /** Handles waiting frames one at a time; reading pauses while too many wait, so nothing is dropped. */
+  /**
+   * Handles waiting frames one at a time; reading pauses while too many wait, so
+   * nothing is dropped. A failure is contained to its frame: the next one is handled.
+   */
   private async drain(): Promise<void> {
     this.busy = true;
-    while (this.inbox.length > 0 && this.socket.readyState === this.socket.OPEN && this.handleFrame) {
+    while (this.inbox.length > 0 && this.isOpen && this.handleFrame) {
       const frame = this.inbox.shift() as Buffer;
       const isBinary = this.inbox.shift() as boolean;
-      await this.handleFrame(frame, isBinary);
-      if (this.socket.isPaused && this.inbox.length <= INBOX_HIGH_WATER) {
+      try {
+        await this.handleFrame(frame, isBinary);
+      } catch (error) {
+        logger.error('Handling a frame failed', (error as Error)?.stack ?? error);
+      }
+      if (this.socket.isPaused && !this.finishing && this.inbox.length <= INBOX_HIGH_WATER) {
         this.socket.resume();
       }
     }

@@ -4,13 +4,15 @@ import type { Duplex } from 'node:stream';
 import { Logger, type WebSocketAdapter, type WsMessageHandler } from '@nestjs/common';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { filter, lastValueFrom, type Observable, tap } from 'rxjs';
-import { ACKNOWLEDGED_SUBPROTOCOL, LEGACY_SUBPROTOCOL } from './constants.js';
+import { ConnectionLimits } from './connection-limits.js';
+import { ACKNOWLEDGED_SUBPROTOCOL, CLOSE_CODES, LEGACY_SUBPROTOCOL } from './constants.js';
 import { EasyWsSession } from './easy-ws-session.js';
 import { parseFrame } from './frame-codec.js';
 import type { TokenSource } from './interfaces/easy-ws-options.interface.js';
 import { Message } from './message.js';
 import { type ResolvedEasyWsOptions, resolveOptions } from './options.js';
 import { NOTICES } from './command-router.js';
+import { TIMED_OUT, within } from './timeout.js';
 
 /** One endpoint: a path on the HTTP server and the sessions connected to it. */
 export interface EasyWsEndpoint {
@@ -23,10 +25,15 @@ interface EndpointState extends EasyWsEndpoint {
   readonly server: WebSocketServer;
   readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   onConnect: (session: EasyWsSession) => void;
+  /** The one timer that pings every session of the endpoint. */
+  readonly heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** Set once shutdown began: upgrades are refused from then on. */
+  closing: boolean;
 }
 
 const FORBIDDEN_RESPONSE = 'Authentication failed\n';
-const GOING_AWAY = 1001;
+const SHUTTING_DOWN_RESPONSE = 'Server shutting down\n';
+const UNAVAILABLE = { status: 503, statusText: 'Service Unavailable' } as const;
 
 /**
  * A Nest `WebSocketAdapter` on `ws` that speaks the command protocol.
@@ -42,6 +49,7 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
   private readonly logger = new Logger('EasyWs');
   private readonly options: ResolvedEasyWsOptions;
   private readonly endpoints = new Set<EndpointState>();
+  private readonly connections: ConnectionLimits;
 
   /**
    * @param httpServer the server to attach to: `app.getHttpServer()`.
@@ -52,6 +60,7 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
     options: ResolvedEasyWsOptions = resolveOptions(),
   ) {
     this.options = options;
+    this.connections = new ConnectionLimits(options.maxConnections, options.maxConnectionsPerToken);
   }
 
   /** Starts answering upgrades on `options.path` (default: the module's path). */
@@ -67,16 +76,23 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
       clientTracking: false,
       handleProtocols: chooseSubprotocol,
     });
+    const sessions = new Set<EasyWsSession>();
+    const { heartbeatInterval } = this.options;
     const endpoint: EndpointState = {
       path,
       server,
-      sessions: new Set(),
+      sessions,
+      closing: false,
       onConnect: () => undefined,
       onUpgrade: (request, socket, head) => {
         if (pathOf(request) === path) {
           void this.upgrade(endpoint, request, socket, head);
         }
       },
+      heartbeat:
+        heartbeatInterval > 0
+          ? setInterval(() => sessions.forEach((session) => session.heartbeat()), heartbeatInterval).unref()
+          : undefined,
     };
     this.httpServer.on('upgrade', endpoint.onUpgrade);
     this.endpoints.add(endpoint);
@@ -95,7 +111,7 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
 
   /** Closes a session that connected before the application was ready. */
   closeClient(session: EasyWsSession): void {
-    session.close(GOING_AWAY, 'server not ready');
+    session.close(CLOSE_CODES.goingAway, 'server not ready');
   }
 
   /** Serves a Nest gateway: each frame goes to the `@SubscribeMessage` handler named by its command. */
@@ -106,7 +122,11 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
   ): void {
     const byCommand = new Map(handlers.map((handler) => [handler.message, handler]));
     const notSupported = Message.notice(NOTICES.notSupported);
+    const rateLimited = Message.notice(NOTICES.rateLimited);
     session.serve(async (frame, isBinary) => {
+      if (!session.admitFrame()) {
+        return session.send(rateLimited);
+      }
       const parsed = parseFrame(frame, isBinary);
       const handler = parsed && byCommand.get(parsed.command);
       if (!handler) {
@@ -123,20 +143,34 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
   }
 
   /**
-   * Stops answering upgrades on the endpoint and closes its sessions with 1001
-   * (going away); resolves once every one of them has closed.
+   * Shuts the endpoint down gracefully: refuses new upgrades with 503, stops reading
+   * from clients and lets the frames already received be handled (at most
+   * `shutdownTimeout`), then closes every session with 1001 (going away) and resolves
+   * once all have closed; a client that does not answer the close within
+   * `shutdownTimeout` is dropped.
    */
   async close(endpoint: EasyWsEndpoint): Promise<void> {
     const state = endpoint as EndpointState;
+    state.closing = true;
+    clearInterval(state.heartbeat);
+    const sessions = [...state.sessions];
+    const { shutdownTimeout } = this.options;
+    const finished = Promise.all(sessions.map((session) => session.finish()));
+    this.logger.log(`Shutting down ${state.path}: refusing new connections, finishing the frames of ${sessions.length} sessions`);
+    if ((await within(finished, shutdownTimeout)) === TIMED_OUT) {
+      this.logger.warn(`Handlers were still running ${shutdownTimeout} ms into shutdown; closing their sessions anyway`);
+    }
+    const closed = Promise.all(sessions.map((session) => new Promise<void>((resolve) => session.onceClosed(resolve))));
+    for (const session of sessions) {
+      session.close(CLOSE_CODES.goingAway, 'server shutting down');
+    }
+    if ((await within(closed, shutdownTimeout)) === TIMED_OUT) {
+      this.logger.warn(`${state.sessions.size} clients did not answer the close within ${shutdownTimeout} ms; dropping them`);
+      state.sessions.forEach((session) => session.terminate());
+      await closed;
+    }
     this.httpServer.off('upgrade', state.onUpgrade);
     this.endpoints.delete(state);
-    await Promise.all(
-      [...state.sessions].map((session) => {
-        const closed = new Promise<void>((resolve) => session.onceClosed(resolve));
-        session.close(GOING_AWAY, 'server shutting down');
-        return closed;
-      }),
-    );
   }
 
   /** Closes every endpoint this adapter opened. */
@@ -150,7 +184,11 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
       socket.destroy();
     };
     socket.on('error', onSocketError);
+    let webSocket: WebSocket | undefined;
     try {
+      if (endpoint.closing) {
+        return refuse(socket, UNAVAILABLE.status, UNAVAILABLE.statusText, SHUTTING_DOWN_RESPONSE);
+      }
       const origin = request.headers.origin;
       if (origin !== undefined && this.options.allowedOrigins && !this.options.allowedOrigins.has(origin)) {
         return refuse(socket, 403, 'Forbidden', 'Origin not allowed\n');
@@ -158,7 +196,12 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
       const token = readToken(this.options.token, request);
       let data: Record<string, unknown> = {};
       if (this.options.authenticate) {
-        const verdict = token === undefined ? false : await this.options.authenticate(token, request);
+        const { authenticate, handshakeTimeout } = this.options;
+        const verdict = token === undefined ? false : await within(Promise.resolve(authenticate(token, request)), handshakeTimeout);
+        if (verdict === TIMED_OUT) {
+          this.logger.warn(`authenticate did not answer within ${handshakeTimeout} ms; the handshake was refused`);
+          return refuse(socket, UNAVAILABLE.status, UNAVAILABLE.statusText, 'Authentication timed out\n');
+        }
         if (!verdict) {
           return refuse(socket, 403, 'Forbidden', FORBIDDEN_RESPONSE);
         }
@@ -169,16 +212,31 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
       if (socket.destroyed) {
         return;
       }
+      // Checked again here, with no await before the upgrade, so that no handshake slips past a limit or a shutdown.
+      const release = endpoint.closing ? undefined : this.connections.acquire(token);
+      if (!release) {
+        const body = endpoint.closing ? SHUTTING_DOWN_RESPONSE : 'Too many connections\n';
+        return refuse(socket, UNAVAILABLE.status, UNAVAILABLE.statusText, body);
+      }
       socket.off('error', onSocketError);
-      endpoint.server.handleUpgrade(request, socket, head, (webSocket: WebSocket) => {
-        const session = new EasyWsSession(randomUUID(), token, request.headers, request.socket.remoteAddress, webSocket, data);
+      endpoint.server.handleUpgrade(request, socket, head, (upgraded: WebSocket) => {
+        webSocket = upgraded;
+        upgraded.once('close', release);
+        const session = new EasyWsSession(randomUUID(), token, request.headers, request.socket.remoteAddress, upgraded, this.options, data);
         endpoint.sessions.add(session);
         session.onceClosed(() => endpoint.sessions.delete(session));
         endpoint.onConnect(session);
       });
+      if (!webSocket) {
+        release(); // ws refused the handshake itself (a bad key or version), or the socket went away
+      }
     } catch (error) {
       this.logger.error('A WebSocket handshake failed', (error as Error)?.stack ?? error);
-      refuse(socket, 403, 'Forbidden', FORBIDDEN_RESPONSE);
+      if (webSocket) {
+        webSocket.close(CLOSE_CODES.internalError, 'internal server error');
+      } else {
+        refuse(socket, 403, 'Forbidden', FORBIDDEN_RESPONSE);
+      }
     }
   }
 }
@@ -206,7 +264,10 @@ export function readToken(source: TokenSource, request: IncomingMessage): string
     return Array.isArray(value) ? value[0] : value;
   }
   if ('query' in source) {
-    return new URL(request.url ?? '/', 'http://localhost').searchParams.get(source.query) ?? undefined;
+    // URLSearchParams, unlike URL, accepts any text, so a malformed request line cannot throw here.
+    const url = request.url ?? '';
+    const query = url.indexOf('?');
+    return query === -1 ? undefined : (new URLSearchParams(url.slice(query)).get(source.query) ?? undefined);
   }
   return readCookie(request.headers.cookie, source.cookie);
 }

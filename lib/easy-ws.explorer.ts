@@ -9,7 +9,9 @@ import { ChannelMatcher } from './channel-matcher.js';
 import { EASY_WS_HANDLER_METADATA } from './constants.js';
 import type { EasyWsSession } from './easy-ws-session.js';
 import { commandProblem } from './frame-codec.js';
+import type { SlowConsumerPolicy } from './interfaces/easy-ws-options.interface.js';
 import type { HandlerDeclaration } from './interfaces/handler-declaration.interface.js';
+import { isSlowConsumerPolicy } from './options.js';
 
 /** A discovered method, wrapped once with its guards, pipes, interceptors and filters. */
 export interface RouteHandler {
@@ -19,6 +21,8 @@ export interface RouteHandler {
   readonly invoke: (session: EasyWsSession, data: unknown, pattern: string) => Promise<unknown>;
   /** Whether the method takes its data as JSON (a typed `@MessageBody()` or a body field). */
   readonly parsesJson: boolean;
+  /** For a channel: the slow-consumer policy its declaration chose, if any. */
+  readonly slowConsumer?: SlowConsumerPolicy;
 }
 
 /** `@MessageBody()` types that take the data as it came: text, bytes, or untyped. */
@@ -113,9 +117,15 @@ export class EasyWsExplorer {
             break;
           }
           case 'channel': {
+            const { slowConsumer } = declaration;
+            if (slowConsumer !== undefined && !isSlowConsumerPolicy(slowConsumer)) {
+              throw new Error(
+                `@ListenChannel(${JSON.stringify(declaration.pattern)}) on ${handler.owner}: "slowConsumer" must be "close" or "drop", got ${JSON.stringify(slowConsumer)}`,
+              );
+            }
             let existing: RouteHandler | undefined;
             try {
-              existing = channels.add(declaration.pattern, handler);
+              existing = channels.add(declaration.pattern, { ...handler, slowConsumer });
             } catch (error) {
               throw new Error(`@ListenChannel(${JSON.stringify(declaration.pattern)}) on ${handler.owner}: ${(error as Error).message}`, {
                 cause: error,

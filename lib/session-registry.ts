@@ -2,7 +2,18 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EASY_WS_OPTIONS } from './constants.js';
 import type { EasyWsSession } from './easy-ws-session.js';
 import type { Broker, PushOperation } from './interfaces/broker.interface.js';
+import type { SlowConsumerPolicy } from './interfaces/easy-ws-options.interface.js';
 import type { ResolvedEasyWsOptions } from './options.js';
+
+/** The local listeners of one channel, and the slow-consumer policy its declaration chose. */
+class ChannelListeners extends Set<EasyWsSession> {
+  constructor(
+    first: EasyWsSession,
+    readonly slowConsumer: SlowConsumerPolicy | undefined,
+  ) {
+    super([first]);
+  }
+}
 
 /**
  * The sessions of this instance and the channels they listen to.
@@ -14,8 +25,9 @@ import type { ResolvedEasyWsOptions } from './options.js';
 @Injectable()
 export class SessionRegistry {
   private readonly sessions = new Map<string, EasyWsSession>();
-  private readonly channels = new Map<string, Set<EasyWsSession>>();
+  private readonly channels = new Map<string, ChannelListeners>();
   private readonly broker: Broker;
+  private slowConsumerPolicy: (channel: string) => SlowConsumerPolicy | undefined = () => undefined;
 
   constructor(@Inject(EASY_WS_OPTIONS) options: ResolvedEasyWsOptions) {
     this.broker = options.broker;
@@ -39,6 +51,11 @@ export class SessionRegistry {
   /** The sessions of this instance that listen to `channel`. */
   listeners(channel: string): ReadonlySet<EasyWsSession> {
     return this.channels.get(channel) ?? new Set();
+  }
+
+  /** @internal Tells the registry which slow-consumer policy each channel's declaration chose. */
+  useSlowConsumerPolicies(policyOf: (channel: string) => SlowConsumerPolicy | undefined): void {
+    this.slowConsumerPolicy = policyOf;
   }
 
   /** @internal */
@@ -67,7 +84,7 @@ export class SessionRegistry {
     if (listeners) {
       listeners.add(session);
     } else {
-      this.channels.set(channel, new Set([session]));
+      this.channels.set(channel, new ChannelListeners(session, this.slowConsumerPolicy(channel)));
       this.broker.channelOpened(channel);
     }
     return true;
@@ -95,11 +112,13 @@ export class SessionRegistry {
   /** @internal Carries out a push operation on the sessions of this instance. */
   apply(operation: PushOperation): void {
     switch (operation.kind) {
-      case 'channel':
-        for (const session of this.listeners(operation.channel)) {
-          session.send(operation.message);
+      case 'channel': {
+        const listeners = this.channels.get(operation.channel);
+        for (const session of listeners ?? []) {
+          session.send(operation.message, listeners?.slowConsumer);
         }
         return;
+      }
       case 'broadcast':
         for (const session of this.sessions.values()) {
           session.send(operation.message);

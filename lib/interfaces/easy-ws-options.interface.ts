@@ -22,6 +22,33 @@ export type Authenticator = (
   request: IncomingMessage,
 ) => boolean | Record<string, unknown> | null | undefined | Promise<boolean | Record<string, unknown> | null | undefined>;
 
+/**
+ * What happens when a client reads more slowly than the server sends and
+ * `maxBufferedBytes` are waiting for it: `'close'` closes the session with code 4000
+ * and reason `slow consumer`; `'drop'` drops the frame and counts it
+ * (`EasyWsSession.droppedFrames`).
+ */
+export type SlowConsumerPolicy = 'close' | 'drop';
+
+/**
+ * A token bucket per session: a frame costs one token, tokens come back at
+ * `framesPerSecond` up to `burst`. A frame that finds no token is not handled and
+ * gets the notice `websocket: rate limited`.
+ */
+export interface RateLimitOptions {
+  /** How many frames per second a session may send in the long run. */
+  framesPerSecond: number;
+  /** How many frames a session may send at once, after a quiet spell. Default: `framesPerSecond`, at least 1. */
+  burst?: number;
+  /**
+   * Persistent abuse: once this many frames were refused within `rejectionWindow`,
+   * the session is closed with 1008 (policy violation). Default 20.
+   */
+  maxRejections?: number;
+  /** The window for `maxRejections`, in milliseconds, counted from the first refusal in it. Default 10 000. */
+  rejectionWindow?: number;
+}
+
 /** Options of `EasyWsModule.forRoot()`. Every one has a default. */
 export interface EasyWsOptions {
   /** The path of the WebSocket endpoint on the app's HTTP server. Default `'/ws'`. */
@@ -43,6 +70,42 @@ export interface EasyWsOptions {
   broker?: Broker;
   /** The largest frame a client may send, in bytes; a larger one closes the connection with 1009. Default 64 KiB. */
   maxPayload?: number;
+  /** How many channels one session may listen to; one more `listen` gets `websocket: too many channels`. Default 128. */
+  maxChannelsPerSession?: number;
+  /** How many connections this server holds at once; a handshake beyond it gets HTTP 503. Default: no limit. */
+  maxConnections?: number;
+  /**
+   * How many connections may share one auth token at once; a handshake beyond it gets
+   * HTTP 503. Connections without a token are not counted. Default: no limit.
+   */
+  maxConnectionsPerToken?: number;
+  /**
+   * How long the authenticator may take, in milliseconds; a handshake whose
+   * authenticator has not answered by then gets HTTP 503. Default 10 000.
+   */
+  handshakeTimeout?: number;
+  /**
+   * How often the server pings every client, in milliseconds. A client that has not
+   * answered one ping with a pong by the next is disconnected, and its close hooks
+   * run. `0` turns the heartbeat off. Default 30 000.
+   */
+  heartbeatInterval?: number;
+  /**
+   * How many bytes may wait to be sent to one session before `slowConsumer` applies.
+   * A frame is written while fewer bytes than this wait, so a session holds at most
+   * this much plus one frame. Default 1 MiB.
+   */
+  maxBufferedBytes?: number;
+  /** What to do with a session that has `maxBufferedBytes` waiting; a channel may override it. Default `'close'`. */
+  slowConsumer?: SlowConsumerPolicy;
+  /** Limits how fast each session may send frames. Default: no limit. */
+  rateLimit?: RateLimitOptions;
+  /**
+   * How long shutdown waits, in milliseconds, at each of its steps: for running
+   * handlers to finish, for clients to answer the close, and for close hooks to
+   * finish. Default 10 000.
+   */
+  shutdownTimeout?: number;
 }
 
 /** Options of `EasyWsModule.forRootAsync()`, for options that need other providers. */

@@ -1,0 +1,116 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { EasyWsOptions } from 'nestjs-easy-ws';
+
+/** What the test asks of the server process. */
+export type ScenarioRequest = { id: number } & (
+  | { type: 'stats' }
+  | { type: 'push'; channel: string; count: number; size: number; batch: number; perSecond: number }
+  | { type: 'waitClosed'; count: number }
+  | { type: 'close' }
+);
+
+/** The server process's answer to one request; id 0 announces the port. */
+export type ScenarioReply = { id: number; result?: unknown; error?: string };
+
+/** What `stats` reports; `heapUsed` is measured after full GCs. */
+export interface ServerStats {
+  sessionCount: number;
+  channelCount: number;
+  closed: number;
+  rss: number;
+  heapUsed: number;
+  dropped: Record<string, number>;
+}
+
+/** What `push` reports: RSS before and at its highest while pushing. */
+export interface PushReport {
+  startRss: number;
+  peakRss: number;
+  ms: number;
+}
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+
+/**
+ * The scenario server (commands `echo`; channels `news`, `rooms/:room`, `ticker`
+ * with the drop policy, `chat`; a `welcome: <session id>` on open) in a child
+ * process with `--expose-gc`. If it dies, every pending request rejects with its stderr.
+ */
+export class ServerProcess {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private stderr = '';
+  readonly exited: Promise<number | null>;
+  /** The port it listens on, on 127.0.0.1. */
+  port = 0;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    child.on('message', (reply: ScenarioReply) => {
+      const waiter = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (reply.error !== undefined) {
+        waiter?.reject(new Error(reply.error));
+      } else {
+        waiter?.resolve(reply.result);
+      }
+    });
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    void this.exited.then((code) => {
+      for (const waiter of this.pending.values()) {
+        waiter.reject(new Error(`server process exited (${code}): ${this.stderr}`));
+      }
+      this.pending.clear();
+    });
+  }
+
+  /** Starts the server with these module options (JSON-serialisable ones only). */
+  static async start(options: EasyWsOptions = {}): Promise<ServerProcess> {
+    const script = fileURLToPath(new URL('./scenario-server.js', import.meta.url));
+    const child = fork(script, [JSON.stringify(options)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const server = new ServerProcess(child);
+    // The server announces its port as the answer to request 0.
+    server.port = (await new Promise<unknown>((resolve, reject) => server.pending.set(0, { resolve, reject }))) as number;
+    return server;
+  }
+
+  /** The WebSocket URL of the endpoint. */
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/ws`;
+  }
+
+  stats(): Promise<ServerStats> {
+    return this.request({ type: 'stats' }) as Promise<ServerStats>;
+  }
+
+  /**
+   * Pushes `count` frames `tick: <seq> <sent at ms> <padding of size bytes>` to
+   * `channel`, `batch` per event-loop turn and at most `perSecond` per second.
+   */
+  push(channel: string, count: number, size: number, batch: number, perSecond: number): Promise<PushReport> {
+    return this.request({ type: 'push', channel, count, size, batch, perSecond }) as Promise<PushReport>;
+  }
+
+  /** Resolves once `count` sessions in all have closed and their close hooks ran. */
+  async waitClosed(count: number): Promise<void> {
+    await this.request({ type: 'waitClosed', count });
+  }
+
+  /** Closes the app gracefully and returns the process's exit code (0 unless it crashed). */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null) {
+      await this.request({ type: 'close' });
+      this.child.disconnect();
+    }
+    return this.exited;
+  }
+
+  private request(request: { type: ScenarioRequest['type'] } & Record<string, unknown>): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.child.send({ ...request, id });
+    });
+  }
+}
