@@ -12,7 +12,7 @@ const USER_NAME = /^[\w-]{1,32}$/;
     EasyWsModule.forRoot({
       path: '/ws',
       authenticate: (token) => USER_NAME.test(token) && { user: token },
-      // With REDIS_URL set, instances of the sample share rooms and pushes (docs/scaling-out.md).
+      // With REDIS_URL set, instances of the sample share rooms and pushes (README: Scaling out).
       broker: process.env.REDIS_URL ? new RedisBroker({ url: process.env.REDIS_URL }) : undefined,
     }),
   ],
