@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import { isObservable, type Observable } from 'rxjs';
+import type { NoticeSubject } from './client/protocol.js';
 import type { EasyWsSession } from './easy-ws-session.js';
 import type { HandlerTable, RouteHandler } from './easy-ws.explorer.js';
 import { parseFrame } from './frame-codec.js';
@@ -20,13 +21,6 @@ export const NOTICES = {
 
 /** Stands for data that a JSON handler cannot take. */
 const INVALID_JSON = Symbol('invalid JSON');
-
-/** What a notice answers, as acknowledged mode names it. */
-type NoticeSubject =
-  | { op: 'listen' | 'unlisten'; channel: string }
-  | { op: 'command'; command: string }
-  | { op: 'frame' }
-  | { op: 'open' };
 
 /** Notices in the original form, encoded once. */
 const LEGACY_NOTICES = new Map(Object.values(NOTICES).map((text) => [text as string, Message.notice(text)]));
@@ -112,11 +106,13 @@ export class CommandRouter {
       return; // it closed while the guard ran
     }
     this.registry.subscribe(session, channel);
-    this.notify(session, subject);
+    // The answer waits for the listener's first frame, so that a listen gets exactly
+    // one answer even when that frame fails, and a failed listen leaves no subscription.
     const error = await this.deliver(session, match.target, result);
     if (error !== undefined) {
-      this.notify(session, subject, error);
+      this.registry.unsubscribe(session, channel);
     }
+    this.notify(session, subject, error);
   }
 
   private unlisten(session: EasyWsSession, channel: string): void {
@@ -201,17 +197,11 @@ export class CommandRouter {
     return NOTICES.internalError;
   }
 
-  /**
-   * Sends a notice. In the original mode only failures are answered, with the bare
-   * text; in acknowledged mode every listen and unlisten is answered, as JSON that
-   * names what it answers.
-   */
+  /** Sends the notice that answers `subject`, if the session's mode has one. */
   private notify(session: EasyWsSession, subject: NoticeSubject, error?: string): void {
-    if (session.acknowledged) {
-      const answer = error === undefined ? { ...subject, ok: true } : { ...subject, ok: false, error };
-      session.send(Message.notice(JSON.stringify(answer)));
-    } else if (error !== undefined) {
-      session.send(LEGACY_NOTICES.get(error) ?? Message.notice(error));
+    const notice = noticeFor(session, subject, error);
+    if (notice) {
+      session.send(notice);
     }
   }
 
@@ -221,6 +211,21 @@ export class CommandRouter {
     }
     return this.table;
   }
+}
+
+/**
+ * The notice that answers `subject` for this session, if any: in the original mode
+ * only failures are answered, with the bare text; in acknowledged mode every answer
+ * is JSON that names what it answers.
+ */
+export function noticeFor(session: EasyWsSession, subject: NoticeSubject, error: string): Message;
+export function noticeFor(session: EasyWsSession, subject: NoticeSubject, error?: string): Message | undefined;
+export function noticeFor(session: EasyWsSession, subject: NoticeSubject, error?: string): Message | undefined {
+  if (session.acknowledged) {
+    const answer = error === undefined ? { ...subject, ok: true } : { ...subject, ok: false, error };
+    return Message.notice(JSON.stringify(answer));
+  }
+  return error === undefined ? undefined : (LEGACY_NOTICES.get(error) ?? Message.notice(error));
 }
 
 /** A guard's "no": Nest throws ForbiddenException for a guard that returns false. */

@@ -10,7 +10,7 @@ import { parseFrame } from './frame-codec.js';
 import type { TokenSource } from './interfaces/easy-ws-options.interface.js';
 import { Message } from './message.js';
 import { type ResolvedEasyWsOptions, resolveOptions } from './options.js';
-import { NOTICES } from './command-router.js';
+import { NOTICES, noticeFor } from './command-router.js';
 
 /** One endpoint: a path on the HTTP server and the sessions connected to it. */
 export interface EasyWsEndpoint {
@@ -105,12 +105,12 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
     transform: (data: unknown) => Observable<unknown>,
   ): void {
     const byCommand = new Map(handlers.map((handler) => [handler.message, handler]));
-    const notSupported = Message.notice(NOTICES.notSupported);
     session.serve(async (frame, isBinary) => {
       const parsed = parseFrame(frame, isBinary);
       const handler = parsed && byCommand.get(parsed.command);
       if (!handler) {
-        return session.send(notSupported);
+        const subject = parsed ? ({ op: 'command', command: parsed.command } as const) : ({ op: 'frame' } as const);
+        return session.send(noticeFor(session, subject, NOTICES.notSupported));
       }
       const replies = transform(handler.callback(parsed.data, parsed.command)).pipe(
         filter((reply) => reply !== undefined && reply !== null),
