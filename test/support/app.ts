@@ -11,11 +11,14 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** Builds a real Nest application from `metadata` with `@nestjs/testing` and listens on a free port. */
-export async function startApp(metadata: ModuleMetadata): Promise<RunningApp> {
+/**
+ * Builds a real Nest application from `metadata` with `@nestjs/testing` and listens
+ * on a free port, or on `fixedPort` to restart an application where clients expect it.
+ */
+export async function startApp(metadata: ModuleMetadata, fixedPort = 0): Promise<RunningApp> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
   const app = moduleRef.createNestApplication({ logger: false });
-  await app.listen(0, '127.0.0.1');
+  await app.listen(fixedPort, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {
     app,
