@@ -162,6 +162,8 @@ describe('against a running server', LIMIT, () => {
     let reconnects = 0;
     client.onEvent('reconnecting', () => reconnects++);
     const closed = nextEvent(client, 'close');
+    assert.throws(() => client.close(1001), RangeError);
+    assert.equal(client.state, 'open');
     await client.close();
     // A reconnect would have been scheduled, and announced, when the close event was handled.
     assert.deepEqual(await closed, { code: 1000, reason: '', willReconnect: false });

@@ -276,9 +276,14 @@ export class EasyWsClient {
   /**
    * Closes the connection for good: no reconnect follows. Queued frames are
    * dropped and unanswered `listen`/`unlisten` promises reject.
+   * @param code 1000, or an application's code from 3000 to 4999, as WebSocket allows.
    * @returns a promise that resolves once the connection has closed.
+   * @throws RangeError for a code WebSocket does not allow.
    */
   close(code = NORMAL_CLOSURE, reason = ''): Promise<void> {
+    if (code !== NORMAL_CLOSURE && !(Number.isInteger(code) && code >= 3000 && code <= 4999)) {
+      throw new RangeError(`EasyWsClient: a close code is 1000 or 3000 to 4999, got ${code}`);
+    }
     if (!this.closing) {
       clearTimeout(this.timer);
       this.stop(new Error('EasyWsClient was closed before the server answered'));
@@ -360,6 +365,7 @@ export class EasyWsClient {
   private stop(error: Error): void {
     this.currentState = 'closed';
     this.queue = [];
+    this.pending = [];
     const requests = this.requests;
     this.requests = [];
     for (const request of requests) {
