@@ -16,6 +16,14 @@ export default tseslint.config(
     },
   },
   {
+    // The client is loaded by browsers as it is: no Node globals, nothing from outside its folder.
+    files: ['lib/client/**'],
+    rules: {
+      'no-restricted-globals': ['error', 'Buffer', 'process', 'setImmediate', 'require'],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!\\./)', message: 'The client may import only files of lib/client.' }] }],
+    },
+  },
+  {
     files: ['test/**', 'bench/**', 'sample/**'],
     rules: { 'no-console': 'off' },
   },

@@ -1,6 +1,7 @@
 import { HttpException, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import { isObservable, type Observable, tap } from 'rxjs';
+import type { NoticeSubject } from './client/protocol.js';
 import { CLOSE_CODES, EASY_WS_OPTIONS } from './constants.js';
 import type { EasyWsSession } from './easy-ws-session.js';
 import type { HandlerTable, RouteHandler } from './easy-ws.explorer.js';
@@ -24,13 +25,6 @@ export const NOTICES = {
 
 /** Stands for data that a JSON handler cannot take. */
 const INVALID_JSON = Symbol('invalid JSON');
-
-/** What a notice answers, as acknowledged mode names it. */
-type NoticeSubject =
-  | { op: 'listen' | 'unlisten'; channel: string }
-  | { op: 'command'; command: string }
-  | { op: 'frame' }
-  | { op: 'open' };
 
 /** Notices in the original form, encoded once. */
 const LEGACY_NOTICES = new Map(Object.values(NOTICES).map((text) => [text as string, Message.notice(text)]));
@@ -123,11 +117,13 @@ export class CommandRouter {
     }
     this.registry.subscribe(session, channel);
     await this.registry.channelReady(channel);
-    this.notify(session, subject);
+    // The answer waits for the listener's first frame, so that a listen gets exactly
+    // one answer even when that frame fails, and a failed listen leaves no subscription.
     const error = await this.deliver(session, match.target, result);
     if (error !== undefined) {
-      this.notify(session, subject, error);
+      this.registry.unsubscribe(session, channel);
     }
+    this.notify(session, subject, error);
   }
 
   private unlisten(session: EasyWsSession, channel: string): void {
@@ -218,17 +214,11 @@ export class CommandRouter {
     return NOTICES.internalError;
   }
 
-  /**
-   * Sends a notice. In the original mode only failures are answered, with the bare
-   * text; in acknowledged mode every listen and unlisten is answered, as JSON that
-   * names what it answers.
-   */
+  /** Sends the notice that answers `subject`, if the session's mode has one. */
   private notify(session: EasyWsSession, subject: NoticeSubject, error?: string): void {
-    if (session.acknowledged) {
-      const answer = error === undefined ? { ...subject, ok: true } : { ...subject, ok: false, error };
-      session.send(Message.notice(JSON.stringify(answer)));
-    } else if (error !== undefined) {
-      session.send(LEGACY_NOTICES.get(error) ?? Message.notice(error));
+    const notice = noticeFor(session, subject, error);
+    if (notice) {
+      session.send(notice);
     }
   }
 
@@ -241,12 +231,27 @@ export class CommandRouter {
 }
 
 /** What a frame is, as a notice that answers it names it. */
-function subjectOf(parsed: ParsedFrame | undefined): NoticeSubject {
+export function subjectOf(parsed: ParsedFrame | undefined): NoticeSubject {
   if (!parsed) {
     return { op: 'frame' };
   }
   const { command, data } = parsed;
   return command === 'listen' || command === 'unlisten' ? { op: command, channel: data.toString() } : { op: 'command', command };
+}
+
+/**
+ * The notice that answers `subject` for this session, if any: in the original mode
+ * only failures are answered, with the bare text; in acknowledged mode every answer
+ * is JSON that names what it answers.
+ */
+export function noticeFor(session: EasyWsSession, subject: NoticeSubject, error: string): Message;
+export function noticeFor(session: EasyWsSession, subject: NoticeSubject, error?: string): Message | undefined;
+export function noticeFor(session: EasyWsSession, subject: NoticeSubject, error?: string): Message | undefined {
+  if (session.acknowledged) {
+    const answer = error === undefined ? { ...subject, ok: true } : { ...subject, ok: false, error };
+    return Message.notice(JSON.stringify(answer));
+  }
+  return error === undefined ? undefined : (LEGACY_NOTICES.get(error) ?? Message.notice(error));
 }
 
 /** A guard's "no": Nest throws ForbiddenException for a guard that returns false. */

@@ -4,12 +4,7 @@ export const EASY_WS_HANDLER_METADATA = 'easy-ws:handler';
 /** Injection token of the resolved module options. */
 export const EASY_WS_OPTIONS = Symbol('EASY_WS_OPTIONS');
 
-/** The Go package's subprotocol: original behaviour, byte for byte. */
-export const LEGACY_SUBPROTOCOL = 'cmd.fossores.de';
-
-/** The subprotocol of acknowledged mode: every listen and unlisten answered, notices as JSON. */
-export const ACKNOWLEDGED_SUBPROTOCOL = 'easy-ws.v1';
-
+export { ACKNOWLEDGED_SUBPROTOCOL, LEGACY_SUBPROTOCOL } from './client/protocol.js';
 /** The close codes the server uses, and what each one means for the client. */
 export const CLOSE_CODES = {
   /** The server is shutting down (or was not ready for the connection). */

@@ -11,7 +11,7 @@ import { parseFrame } from './frame-codec.js';
 import type { TokenSource } from './interfaces/easy-ws-options.interface.js';
 import { Message } from './message.js';
 import { type ResolvedEasyWsOptions, resolveOptions } from './options.js';
-import { NOTICES } from './command-router.js';
+import { NOTICES, noticeFor, subjectOf } from './command-router.js';
 import { TIMED_OUT, within } from './timeout.js';
 
 /** One endpoint: a path on the HTTP server and the sessions connected to it. */
@@ -121,16 +121,14 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
     transform: (data: unknown) => Observable<unknown>,
   ): void {
     const byCommand = new Map(handlers.map((handler) => [handler.message, handler]));
-    const notSupported = Message.notice(NOTICES.notSupported);
-    const rateLimited = Message.notice(NOTICES.rateLimited);
     session.serve(async (frame, isBinary) => {
-      if (!session.admitFrame()) {
-        return session.send(rateLimited);
-      }
       const parsed = parseFrame(frame, isBinary);
+      if (!session.admitFrame()) {
+        return session.send(noticeFor(session, subjectOf(parsed), NOTICES.rateLimited));
+      }
       const handler = parsed && byCommand.get(parsed.command);
       if (!handler) {
-        return session.send(notSupported);
+        return session.send(noticeFor(session, subjectOf(parsed), NOTICES.notSupported));
       }
       const replies = transform(handler.callback(parsed.data, parsed.command)).pipe(
         filter((reply) => reply !== undefined && reply !== null),

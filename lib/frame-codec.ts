@@ -5,17 +5,13 @@
  * fuzzed on its own. Everything that reads or writes a frame goes through here.
  */
 
-/** The longest command, in bytes. */
-export const MAX_COMMAND_BYTES = 255;
+import { MAX_COMMAND_BYTES } from './client/protocol.js';
+
+// The rules the client shares live with it, so that a browser can load them without Node.
+export { commandProblem, MAX_COMMAND_BYTES, NOTICE_COMMAND, RESERVED_COMMANDS } from './client/protocol.js';
 
 /** The longest channel name, in bytes. */
 export const MAX_CHANNEL_BYTES = 255;
-
-/** Commands the server understands itself; no application may register or send them. */
-export const RESERVED_COMMANDS: ReadonlySet<string> = new Set(['websocket', 'listen', 'unlisten']);
-
-/** The command of every server notice. */
-export const NOTICE_COMMAND = 'websocket';
 
 const COLON = 0x3a;
 const SPACE = 0x20;
@@ -45,26 +41,6 @@ export function parseFrame(frame: Buffer, isBinary: boolean): ParsedFrame | unde
       const data = isBinary ? frame.subarray(index + 2) : frame.toString('utf8', index + 2);
       return { command, data };
     }
-  }
-  return undefined;
-}
-
-/**
- * Tells why `command` cannot be sent or registered, or returns `undefined` when it can.
- * `reserved` is false for the server's own notices.
- */
-export function commandProblem(command: string, reserved = true): string | undefined {
-  if (typeof command !== 'string' || command.length === 0) {
-    return 'a command must be a non-empty string';
-  }
-  if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
-    return `a command is at most ${MAX_COMMAND_BYTES} bytes`;
-  }
-  if (command.includes(':')) {
-    return 'a command must not contain ":"';
-  }
-  if (reserved && RESERVED_COMMANDS.has(command)) {
-    return `"${command}" is reserved by the protocol`;
   }
   return undefined;
 }

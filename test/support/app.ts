@@ -17,6 +17,8 @@ export interface StartOptions {
   logger?: LoggerService;
   /** Runs after the application is created and before it starts (to install a WebSocket adapter, say). */
   configure?: (app: INestApplication) => void;
+  /** The port to listen on, to restart an application where clients expect it; default a free one. */
+  port?: number;
 }
 
 /** Builds a real Nest application from `metadata` with `@nestjs/testing` and listens on a free port. */
@@ -24,7 +26,7 @@ export async function startApp(metadata: ModuleMetadata, options: StartOptions =
   const moduleRef = await Test.createTestingModule(metadata).compile();
   const app = moduleRef.createNestApplication({ logger: options.logger ?? false });
   options.configure?.(app);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(options.port ?? 0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {
     app,
