@@ -85,8 +85,11 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
       closing: false,
       onConnect: () => undefined,
       onUpgrade: (request, socket, head) => {
-        if (pathOf(request) === path) {
+        const requested = pathOf(request);
+        if (requested === path) {
           void this.upgrade(endpoint, request, socket, head);
+        } else if (this.isUnclaimed(requested, endpoint)) {
+          refuse(socket, 404, 'Not Found', 'No WebSocket endpoint here\n');
         }
       },
       heartbeat:
@@ -97,6 +100,22 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
     this.httpServer.on('upgrade', endpoint.onUpgrade);
     this.endpoints.add(endpoint);
     return endpoint;
+  }
+
+  /**
+   * Whether an upgrade for `path` has no taker: none of this adapter's endpoints serves
+   * it and no other upgrade listener is on the server. Node destroys such a request
+   * only while the server has no upgrade listener at all, so without an answer the
+   * client would wait forever. Only the first endpoint answers, so it is answered once.
+   */
+  private isUnclaimed(path: string, endpoint: EndpointState): boolean {
+    const [first] = this.endpoints;
+    const ours = new Set([...this.endpoints].map((each) => each.onUpgrade));
+    return (
+      first === endpoint &&
+      ![...this.endpoints].some((each) => each.path === path) &&
+      this.httpServer.listeners('upgrade').every((listener) => ours.has(listener as EndpointState['onUpgrade']))
+    );
   }
 
   /** Calls `callback` with each new session, once its handshake succeeded. */
@@ -277,7 +296,9 @@ function readCookie(header: string | undefined, name: string): string | undefine
   for (const pair of header.split(';')) {
     const separator = pair.indexOf('=');
     if (separator !== -1 && pair.slice(0, separator).trim() === name) {
-      const value = pair.slice(separator + 1).trim();
+      const raw = pair.slice(separator + 1).trim();
+      // RFC 6265 allows a quoted value; Go's net/http, whose clients send it, unquotes it.
+      const value = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
       try {
         return decodeURIComponent(value);
       } catch {

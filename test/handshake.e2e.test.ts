@@ -56,6 +56,19 @@ describe('the auth cookie and the authenticator', () => {
   });
   after(() => running.close());
 
+  test('a quoted cookie value is unquoted, as Go\'s net/http reads it', async () => {
+    const client = await TestClient.connect(running.url(), { headers: { Cookie: 'auth="guest"' } });
+    assert.equal(seen.at(-1)?.token, 'guest');
+    await client.close();
+  });
+
+  test('an upgrade that no one on the server serves gets 404 instead of hanging', async () => {
+    for (const path of ['/nowhere', '/WS', '/ws/']) {
+      const answer = await upgradeRequest(running.port, path, { Cookie: 'auth=guest' });
+      assert.equal(answer.status, 404, path);
+    }
+  });
+
   test('the `auth` cookie reaches the authenticator with the request, and the session keeps it', async () => {
     const client = await TestClient.connect(running.url('/ws?x=1'), { headers: { Cookie: 'theme=dark; auth=guest; lang=en' } });
     assert.deepEqual(seen.at(-1), { token: 'guest', url: '/ws?x=1' });
