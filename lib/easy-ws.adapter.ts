@@ -207,7 +207,7 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
         return refuse(socket, UNAVAILABLE.status, UNAVAILABLE.statusText, SHUTTING_DOWN_RESPONSE);
       }
       const origin = request.headers.origin;
-      if (origin !== undefined && this.options.allowedOrigins && !this.options.allowedOrigins.has(origin)) {
+      if (origin !== undefined && this.options.allowedOrigins && !this.options.allowedOrigins(origin, request)) {
         return refuse(socket, 403, 'Forbidden', 'Origin not allowed\n');
       }
       const token = readToken(this.options.token, request);

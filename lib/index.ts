@@ -13,6 +13,7 @@ export type {
   Authenticator,
   EasyWsAsyncOptions,
   EasyWsOptions,
+  OriginCheck,
   RateLimitOptions,
   SlowConsumerPolicy,
   TokenSource,

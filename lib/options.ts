@@ -1,6 +1,12 @@
 import { LocalBroker } from './brokers/local-broker.js';
 import type { Broker } from './interfaces/broker.interface.js';
-import type { EasyWsOptions, RateLimitOptions, SlowConsumerPolicy, TokenSource } from './interfaces/easy-ws-options.interface.js';
+import type {
+  EasyWsOptions,
+  OriginCheck,
+  RateLimitOptions,
+  SlowConsumerPolicy,
+  TokenSource,
+} from './interfaces/easy-ws-options.interface.js';
 
 /** A rate limit with every default filled in. */
 export type ResolvedRateLimit = Readonly<Required<RateLimitOptions>>;
@@ -11,7 +17,7 @@ type OptionalLimits = 'authenticate' | 'allowedOrigins' | 'maxConnections' | 'ma
 /** The module options with every default filled in. */
 export interface ResolvedEasyWsOptions extends Required<Omit<EasyWsOptions, OptionalLimits>> {
   readonly authenticate: EasyWsOptions['authenticate'];
-  readonly allowedOrigins: ReadonlySet<string> | undefined;
+  readonly allowedOrigins: OriginCheck | undefined;
   readonly broker: Broker;
   readonly token: TokenSource;
   readonly maxConnections: number | undefined;
@@ -62,7 +68,7 @@ export function resolveOptions(options: EasyWsOptions = {}): ResolvedEasyWsOptio
     path,
     authenticate: options.authenticate,
     token: options.token ?? DEFAULT_OPTIONS.token,
-    allowedOrigins: options.allowedOrigins ? new Set(options.allowedOrigins) : undefined,
+    allowedOrigins: originCheck(options.allowedOrigins),
     broker: options.broker ?? new LocalBroker(),
     maxPayload: wholeNumber('maxPayload', options.maxPayload ?? DEFAULT_OPTIONS.maxPayload, 'bytes'),
     maxChannelsPerSession: wholeNumber('maxChannelsPerSession', options.maxChannelsPerSession ?? DEFAULT_OPTIONS.maxChannelsPerSession, 'channels'),
@@ -113,4 +119,15 @@ function wholeNumber(name: string, value: number, unit: string, minimum: 0 | 1 =
 /** A value as an error message shows it: strings quoted, numbers (NaN too) as they print. */
 function show(value: unknown): string {
   return typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
+function originCheck(allowed: EasyWsOptions['allowedOrigins']): OriginCheck | undefined {
+  if (allowed === undefined || typeof allowed === 'function') {
+    return allowed;
+  }
+  if (!Array.isArray(allowed) || allowed.some((origin) => typeof origin !== 'string')) {
+    throw new TypeError('EasyWsModule: "allowedOrigins" must be a list of origins or a function');
+  }
+  const origins = new Set(allowed);
+  return (origin) => origins.has(origin);
 }

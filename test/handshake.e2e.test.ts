@@ -225,6 +225,24 @@ describe('subprotocols, session ids, other upgrades, origins, frame size', () =>
     }
   });
 
+  test('an OriginCheck function decides with the request at hand', async () => {
+    const sameOrigin = await startApp({
+      imports: [
+        EasyWsModule.forRoot({ allowedOrigins: (origin, request) => new URL(origin).host === request.headers.host }),
+      ],
+      providers: [Whoami],
+    });
+    try {
+      const foreign = await upgradeRequest(sameOrigin.port, '/ws', { Origin: 'https://evil.example' });
+      assert.equal(foreign.status, 403);
+      const own = await TestClient.connect(sameOrigin.url(), { headers: { Origin: `http://127.0.0.1:${sameOrigin.port}` } });
+      assert.equal(await own.request('echo: same origin'), 'echo: same origin');
+      await own.close();
+    } finally {
+      await sameOrigin.close();
+    }
+  });
+
   test('a frame above maxPayload closes that connection with 1009; the server carries on', async () => {
     const bystander = await TestClient.connect(running.url());
     const offender = await TestClient.connect(running.url());

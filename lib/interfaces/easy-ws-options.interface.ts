@@ -49,6 +49,9 @@ export interface RateLimitOptions {
   rejectionWindow?: number;
 }
 
+/** Decides whether a browser page of `origin` may open a connection. */
+export type OriginCheck = (origin: string, request: IncomingMessage) => boolean;
+
 /** Options of `EasyWsModule.forRoot()`. Every one has a default. */
 export interface EasyWsOptions {
   /** The path of the WebSocket endpoint on the app's HTTP server. Default `'/ws'`. */
@@ -61,11 +64,12 @@ export interface EasyWsOptions {
   /** Where the token comes from. Default `{ cookie: 'auth' }`, as in the Go package. */
   token?: TokenSource;
   /**
-   * Browser origins allowed to open a connection. A request with another `Origin`
-   * header gets 403; a request without one (not a browser) is not affected.
-   * Default: every origin.
+   * Browser origins allowed to open a connection: a list of origins
+   * (`'https://app.example.com'`), or a function of the `Origin` header and the request
+   * (to allow the page's own origin, say). A request with another `Origin` gets 403; a
+   * request without one (not a browser) is not affected. Default: every origin.
    */
-  allowedOrigins?: string[];
+  allowedOrigins?: string[] | OriginCheck;
   /** Carries pushes between instances. Default: in-process, for a single instance. */
   broker?: Broker;
   /** The largest frame a client may send, in bytes; a larger one closes the connection with 1009. Default 64 KiB. */
