@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebSocket } from 'ws';
 import { ACKNOWLEDGED_SUBPROTOCOL } from './constants.js';
+import { writeMessage } from './frame-writer.js';
 import { Message, type MessageData } from './message.js';
 
 /** How many received frames may wait for their turn before the socket stops reading. */
@@ -61,10 +62,13 @@ export class EasyWsSession {
     return this.socket.readyState === this.socket.OPEN;
   }
 
-  /** Sends one frame to this client; does nothing once the connection is closing. */
+  /**
+   * Sends one frame to this client; does nothing once the connection is closing.
+   * Frames sent in the same tick leave together, once the tick's work is done.
+   */
   send(message: Message): void {
     if (this.isOpen) {
-      this.socket.send(message.frame, { binary: message.binary });
+      writeMessage(this.socket, message);
     }
   }
 
