@@ -9,9 +9,9 @@ import type { Message } from './message.js';
  *   is built on its first send and kept on the message, so a push to many sessions
  *   frames it once and writes the same buffer to every socket;
  * - corked: the first write to a socket in a tick corks it, and all sockets corked in
- *   the tick are uncorked together once the tick's work is done, so the frames one
- *   socket gets in one tick (a burst of pushes, the replies to pipelined commands)
- *   leave in one syscall.
+ *   the tick are uncorked together once the tick's work is done (the code running and
+ *   the promise jobs it started), so the frames one socket gets in one tick (a burst
+ *   of pushes, the replies to pipelined commands) leave in one syscall.
  *
  * This is the one module that reaches into `ws` internals: the WebSocket's raw socket
  * (`_socket`), whether it is the server's side (`_isServer`), and whether its sender
@@ -64,10 +64,19 @@ export function writeMessage(socket: WebSocket, message: Message): void {
   if (raw.writableCorked === 0) {
     raw.cork();
     if (corked.push(raw) === 1) {
-      process.nextTick(uncorkAll);
+      queueMicrotask(uncorkAfterPromiseJobs);
     }
   }
   raw.write(wireFrame(message));
+}
+
+/**
+ * Defers the uncork past every promise job queued so far and those they queue: a
+ * next tick scheduled from a promise job runs only once there are none left. So the
+ * pushes an async handler makes before its first `await` leave with those after it.
+ */
+function uncorkAfterPromiseJobs(): void {
+  process.nextTick(uncorkAll);
 }
 
 function uncorkAll(): void {
