@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { DiscoveryService, ExternalContextCreator, MetadataScanner, type ParamsFactory, Reflector } from '@nestjs/core';
+import { DiscoveryService, ExternalContextCreator, MetadataScanner, Reflector } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/internal';
 import { WsParamtype } from '@nestjs/websockets/enums/ws-paramtype.enum.js';
-import { WsParamsFactory } from '@nestjs/websockets/factories/ws-params-factory.js';
 import { ChannelMatcher } from './channel-matcher.js';
 import { EASY_WS_HANDLER_METADATA } from './constants.js';
-import type { EasyWsSession } from './easy-ws-session.js';
 import { commandProblem } from './frame-codec.js';
+import { HandlerInvoker, type Invoke } from './handler-invoker.js';
 import type { HandlerDeclaration } from './interfaces/handler-declaration.interface.js';
 
 /** A discovered method, wrapped once with its guards, pipes, interceptors and filters. */
@@ -15,7 +14,9 @@ export interface RouteHandler {
   /** `Class.method`, for errors and logs. */
   readonly owner: string;
   /** Runs the method's whole Nest pipeline; args are those of a gateway: (client, data, pattern). */
-  readonly invoke: (session: EasyWsSession, data: unknown, pattern: string) => Promise<unknown>;
+  readonly invoke: Invoke;
+  /** Whether `invoke` calls the method directly, nothing of Nest's pipeline applying to it. */
+  readonly direct: boolean;
   /** Whether the method takes its data as JSON (a typed `@MessageBody()` or a body field). */
   readonly parsesJson: boolean;
 }
@@ -43,13 +44,7 @@ export interface HandlerTable {
  */
 @Injectable()
 export class EasyWsExplorer {
-  /**
-   * Nest's shared creator turns an Observable result into its last value; gateways
-   * send every emission, and so do we, so our view of it passes results through.
-   */
-  private readonly contextCreator: ExternalContextCreator;
-  /** Nest's own gateway factory, so `@MessageBody()` and `@ConnectedSocket()` mean what they mean there. */
-  private readonly paramsFactory = new WsParamsFactory() as ParamsFactory;
+  private readonly invoker: HandlerInvoker;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -57,9 +52,7 @@ export class EasyWsExplorer {
     private readonly reflector: Reflector,
     externalContextCreator: ExternalContextCreator,
   ) {
-    this.contextCreator = Object.create(externalContextCreator, {
-      transformToResult: { value: async (result: unknown) => result },
-    });
+    this.invoker = new HandlerInvoker(externalContextCreator);
   }
 
   /** Builds the table. @throws Error for a bad or duplicate declaration. */
@@ -136,19 +129,9 @@ export class EasyWsExplorer {
   }
 
   private wrap(wrapper: InstanceWrapper, methodName: string): RouteHandler {
-    const instance = wrapper.instance as Record<string, (...args: unknown[]) => unknown>;
-    const invoke = this.contextCreator.create(
-      instance,
-      instance[methodName],
-      methodName,
-      ROUTE_ARGS_METADATA,
-      this.paramsFactory,
-      undefined,
-      undefined,
-      { guards: true, interceptors: true, filters: true },
-      'ws',
-    );
-    return { owner: `${instance.constructor.name}.${methodName}`, invoke, parsesJson: takesJson(instance, methodName) };
+    const instance = wrapper.instance as object;
+    const { invoke, direct } = this.invoker.wrap(instance, methodName);
+    return { owner: `${instance.constructor.name}.${methodName}`, invoke, direct, parsesJson: takesJson(instance, methodName) };
   }
 }
 
