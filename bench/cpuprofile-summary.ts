@@ -1,6 +1,8 @@
 /**
  * Summarises a V8 `.cpuprofile` (from `node --cpu-prof`): the functions with the most
- * self time, and self time by package. Usage: `node dist/bench/cpuprofile-summary.js FILE [TOP]`.
+ * self time, and self time by package. Usage:
+ * `node dist/bench/cpuprofile-summary.js FILE [TOP] [SKIP_MS]`, where SKIP_MS leaves out
+ * the first milliseconds of the profile (the process starting up).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -47,17 +49,19 @@ function table(rows: ReadonlyArray<readonly [string, number]>, total: number, to
   return rows.slice(0, top).map(([name, micros]) => `${((micros / total) * 100).toFixed(1).padStart(5)}%  ${name}`);
 }
 
-/** The summary as lines of text; idle time is left out of the percentages. */
-export function summariseProfile(file: string, top = 15): string[] {
+/** The summary as lines of text; idle time, and the first `skipMs` of the profile, are left out. */
+export function summariseProfile(file: string, top = 15, skipMs = 0): string[] {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const byFunction = new Map<string, number>();
   const byOrigin = new Map<string, number>();
   let busy = 0;
+  let elapsed = 0;
   profile.samples.forEach((id, index) => {
     const node = byId.get(id);
     const micros = profile.timeDeltas[index] ?? 0;
-    if (!node || node.callFrame.functionName === '(idle)') {
+    elapsed += micros;
+    if (!node || node.callFrame.functionName === '(idle)' || elapsed < skipMs * 1000) {
       return;
     }
     const { functionName, url, lineNumber } = node.callFrame;
@@ -77,10 +81,10 @@ export function summariseProfile(file: string, top = 15): string[] {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [file, top] = process.argv.slice(2);
+  const [file, top, skipMs] = process.argv.slice(2);
   if (!file) {
-    console.error('usage: node dist/bench/cpuprofile-summary.js FILE.cpuprofile [TOP]');
+    console.error('usage: node dist/bench/cpuprofile-summary.js FILE.cpuprofile [TOP] [SKIP_MS]');
     process.exit(2);
   }
-  console.log(summariseProfile(file, Number(top ?? 15)).join('\n'));
+  console.log(summariseProfile(file, Number(top ?? 15), Number(skipMs ?? 0)).join('\n'));
 }

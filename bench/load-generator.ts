@@ -45,9 +45,9 @@ export class LoadGenerator {
     return this.rpc.call('listen', { count });
   }
 
-  /** Milliseconds until every listener received all `pushes` pushes of one burst. */
-  async burst(pushes: number): Promise<number> {
-    return (await this.rpc.call<{ ms: number }>('burst', { pushes })).ms;
+  /** Milliseconds until every listener received all `pushes` pushes of one burst, and the generator's CPU time meanwhile. */
+  burst(pushes: number): Promise<{ ms: number; generatorCpuMs: number }> {
+    return this.rpc.call('burst', { pushes });
   }
 
   /** Closes every connection. */

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { summariseProfile } from './cpuprofile-summary.js';
 import { LoadGenerator } from './load-generator.js';
@@ -13,18 +14,26 @@ import { BenchServer, detectPinning } from './processes.js';
 const directory = fileURLToPath(new URL('../../artifacts/profiles/', import.meta.url));
 const SECONDS = 5;
 
-async function profiled(name: string, scenario: (server: BenchServer) => Promise<void>): Promise<string> {
+/** A profile, and how long the server took to start (left out of the summary). */
+interface Profiled {
+  readonly file: string;
+  readonly startupMs: number;
+}
+
+async function profiled(name: string, scenario: (server: BenchServer) => Promise<void>): Promise<Profiled> {
   const into = join(directory, name);
   rmSync(into, { recursive: true, force: true });
   mkdirSync(into, { recursive: true });
+  const spawned = performance.now();
   const server = await BenchServer.start('ours', pinning, ['--cpu-prof', `--cpu-prof-dir=${into}`]);
+  const startupMs = performance.now() - spawned;
   try {
     await scenario(server);
   } finally {
     await server.stop();
   }
   const [file] = readdirSync(into).filter((entry) => entry.endsWith('.cpuprofile'));
-  return join(into, file);
+  return { file: join(into, file), startupMs };
 }
 
 const pinning = detectPinning();
@@ -43,17 +52,17 @@ try {
     let deliveries = 0;
     let elapsed = 0;
     while (elapsed < SECONDS * 1000) {
-      elapsed += await generator.burst(100);
+      elapsed += (await generator.burst(100)).ms;
       deliveries += 1000 * 100;
     }
     await generator.closeAll();
     console.log(`fan-out: ${Math.round((deliveries / elapsed) * 1000)} deliveries/s to 1000 listeners`);
   });
-  for (const [title, file] of [
+  for (const [title, { file, startupMs }] of [
     ['round trips, 50 clients', roundTrips],
     ['fan-out, 1000 listeners, bursts of 100', fanOut],
-  ]) {
-    console.log(`\n## ${title} (${file})\n${summariseProfile(file).join('\n')}`);
+  ] as const) {
+    console.log(`\n## ${title} (${file}; the first ${Math.round(startupMs)} ms, start-up, left out)\n${summariseProfile(file, 15, startupMs).join('\n')}`);
   }
 } finally {
   generator.stop();

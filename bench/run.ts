@@ -145,7 +145,7 @@ async function fanOutRun(generator: LoadGenerator, pinning: Pinning, name: Serve
       if (level === plan.singlePushLevel) {
         const times: number[] = [];
         for (let push = 0; push < plan.singlePushes; push++) {
-          times.push(await generator.burst(1));
+          times.push((await generator.burst(1)).ms);
         }
         results.record('push5000', name, run, times.sort((a, b) => a - b)[Math.floor(times.length / 2)]);
       }
@@ -154,11 +154,11 @@ async function fanOutRun(generator: LoadGenerator, pinning: Pinning, name: Serve
       for (let burst = 0; burst < bursts; burst++) {
         const cpuAtStart = (await server.stats()).cpuMs;
         const startedAt = performance.now();
-        const ms = await generator.burst(plan.pushes);
+        const { ms, generatorCpuMs } = await generator.burst(plan.pushes);
         const serverCpu = percent((await server.stats()).cpuMs - cpuAtStart, performance.now() - startedAt);
         rates.push(((level * plan.pushes) / ms) * 1000);
         if (level === 1000 && run === 0 && burst === 0) {
-          utilisation.push(`fan-out, 1000 listeners, ${SERVERS[name].label}: server ${serverCpu}`);
+          utilisation.push(`fan-out, 1000 listeners, ${SERVERS[name].label}: server ${serverCpu}, load generator ${percent(generatorCpuMs, ms)}`);
         }
       }
       const rate = rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)];
