@@ -18,15 +18,16 @@ export class EasyWsSession {
   readonly data: Record<string, unknown>;
   /** Whether the client chose acknowledged mode (subprotocol `easy-ws.v1`). */
   readonly acknowledged: boolean;
-  /** @internal The channels this session listens to; only the registry changes it. */
-  readonly listening = new Set<string>();
-
   /** Frames waiting for their turn, flattened as frame, isBinary, frame, … */
   private readonly inbox: Array<Buffer | boolean> = [];
   /** True while a frame (or the open hooks) is being handled. */
   private busy = true;
   private handleFrame: FrameHandler | undefined;
   private closing: AbortController | undefined;
+  /** What `onceClosed` was given, in order; one socket listener serves them all, as each `once` costs a wrapper per connection. */
+  private closeCallbacks: Array<() => void> | undefined;
+  /** Made on the first listen: most sessions never listen, and an empty Set costs some 150 bytes each. */
+  private channelSet: Set<string> | undefined;
 
   /** @internal The library makes sessions; applications receive them. */
   constructor(
@@ -44,7 +45,7 @@ export class EasyWsSession {
     this.data = data;
     this.acknowledged = socket.protocol === ACKNOWLEDGED_SUBPROTOCOL;
     socket.on('message', (frame: Buffer, isBinary: boolean) => this.receive(frame, isBinary));
-    socket.once('close', () => this.closing?.abort());
+    socket.on('close', () => this.hasClosed());
   }
 
   /** The subprotocol agreed in the handshake, or `''` for none. */
@@ -55,6 +56,11 @@ export class EasyWsSession {
   /** The channels this session listens to. */
   get channels(): ReadonlySet<string> {
     return this.listening;
+  }
+
+  /** @internal The channels this session listens to; only the registry changes it. */
+  get listening(): Set<string> {
+    return (this.channelSet ??= new Set());
   }
 
   /** Whether the connection is open, so that frames can still reach the client. */
@@ -90,7 +96,8 @@ export class EasyWsSession {
     if (this.socket.readyState === this.socket.CLOSED) {
       callback();
     } else {
-      this.socket.once('close', () => callback());
+      // Copied rather than pushed: a pushed array reserves room for 17 callbacks per session.
+      this.closeCallbacks = this.closeCallbacks ? this.closeCallbacks.concat(callback) : [callback];
     }
   }
 
@@ -112,6 +119,15 @@ export class EasyWsSession {
   serve(handler: FrameHandler, opening: Promise<void>): void {
     this.handleFrame = handler;
     void opening.then(() => this.drain());
+  }
+
+  private hasClosed(): void {
+    this.closing?.abort();
+    const callbacks = this.closeCallbacks ?? [];
+    this.closeCallbacks = undefined;
+    for (const callback of callbacks) {
+      callback();
+    }
   }
 
   private receive(frame: Buffer, isBinary: boolean): void {

@@ -144,6 +144,16 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
     await Promise.all([...this.endpoints].map((endpoint) => this.close(endpoint)));
   }
 
+  /**
+   * Keeps a new session until it closes. Apart from `upgrade`, so that the closure it
+   * leaves on the session does not hold the upgrade request and its raw headers.
+   */
+  private accept(endpoint: EndpointState, session: EasyWsSession): void {
+    endpoint.sessions.add(session);
+    session.onceClosed(() => endpoint.sessions.delete(session));
+    endpoint.onConnect(session);
+  }
+
   private async upgrade(endpoint: EndpointState, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     // Until ws takes the socket over, a reset would be an unhandled 'error' event.
     const onSocketError = (): void => {
@@ -170,17 +180,24 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
         return;
       }
       socket.off('error', onSocketError);
-      endpoint.server.handleUpgrade(request, socket, head, (webSocket: WebSocket) => {
-        const session = new EasyWsSession(randomUUID(), token, request.headers, request.socket.remoteAddress, webSocket, data);
-        endpoint.sessions.add(session);
-        session.onceClosed(() => endpoint.sessions.delete(session));
-        endpoint.onConnect(session);
-      });
+      const { headers } = request;
+      const remoteAddress = request.socket.remoteAddress;
+      endpoint.server.handleUpgrade(request, socket, head, (webSocket: WebSocket) =>
+        this.accept(endpoint, new EasyWsSession(newSessionId(), token, headers, remoteAddress, webSocket, data)),
+      );
     } catch (error) {
       this.logger.error('A WebSocket handshake failed', (error as Error)?.stack ?? error);
       refuse(socket, 403, 'Forbidden', FORBIDDEN_RESPONSE);
     }
   }
+}
+
+/**
+ * A random UUID v4 as one flat string: Node builds `randomUUID()` by concatenation, and
+ * kept as it comes, for the session's life, it is a rope of 16 strings, some 500 bytes.
+ */
+function newSessionId(): string {
+  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
 }
 
 function chooseSubprotocol(offered: Set<string>): string | false {
