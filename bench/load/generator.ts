@@ -10,7 +10,7 @@ import { WebSocket } from 'ws';
 import { answerRequests } from '../rpc.js';
 import { cpuMilliseconds, openFileLimit } from '../limits.js';
 import { SERVERS, type Dialect, type ServerName } from '../wire.js';
-import { clientFrame, RawClient } from './raw-client.js';
+import { clientFrame, isMessage, RawClient } from './raw-client.js';
 
 /** How many connections are opened at the same time; more would overflow the accept backlog. */
 const CONNECT_CONCURRENCY = 128;
@@ -42,9 +42,9 @@ class Wire {
     return this.echoRequests[count];
   }
 
-  /** Answers engine.io's heartbeat; true when `payload` was one. */
-  keepAlive(client: RawClient, payload: Buffer): boolean {
-    if (this.dialect.socketIo && payload.length === 1 && payload[0] === 0x32) {
+  /** Answers engine.io's heartbeat; true when the message was one. */
+  keepAlive(client: RawClient, data: Buffer, start: number, end: number): boolean {
+    if (this.dialect.socketIo && end - start === 1 && data[start] === 0x32) {
       client.write(this.pong);
       return true;
     }
@@ -59,14 +59,14 @@ async function openConnection(port: number, wire: Wire): Promise<RawClient> {
     return client;
   }
   await new Promise<void>((resolve, reject) => {
-    client.onMessage = (payload) => {
-      if (payload[0] === 0x30 && payload[1] === 0x7b) {
+    client.onMessage = (data, start, end) => {
+      if (data[start] === 0x30 && data[start + 1] === 0x7b) {
         // "0{...}" is engine.io's open packet: join the default namespace
         client.write(clientFrame('40'));
-      } else if (payload[0] === 0x34 && payload[1] === 0x30) {
+      } else if (data[start] === 0x34 && data[start + 1] === 0x30) {
         resolve();
-      } else if (!wire.keepAlive(client, payload)) {
-        reject(new Error(`unexpected frame during the socket.io handshake: ${payload.toString()}`));
+      } else if (!wire.keepAlive(client, data, start, end)) {
+        reject(new Error(`unexpected frame during the socket.io handshake: ${data.toString('utf8', start, end)}`));
       }
     };
   });
@@ -127,9 +127,9 @@ async function startRoundTrips(args: { port: number; server: ServerName; clients
   for (const client of clients) {
     const sentAt = new Float64Array(args.inFlight);
     let oldest = 0;
-    client.onMessage = (payload) => {
-      if (!payload.equals(current.echoReply)) {
-        if (!current.keepAlive(client, payload)) {
+    client.onMessage = (data, start, end) => {
+      if (!isMessage(current.echoReply, data, start, end)) {
+        if (!current.keepAlive(client, data, start, end)) {
           unexpected++;
         }
         return;
@@ -201,16 +201,16 @@ async function connect(args: { port: number; server: ServerName; count: number }
   [control] = await openMany(args.port, current, 1);
   listening = 0;
   for (const client of [...clients, control]) {
-    client.onMessage = (payload) => {
-      if (payload.equals(current.delivery)) {
+    client.onMessage = (data, start, end) => {
+      if (isMessage(current.delivery, data, start, end)) {
         if (++received === expected) {
           onAllReceived?.();
         }
-      } else if (payload.equals(current.listenReply)) {
+      } else if (isMessage(current.listenReply, data, start, end)) {
         if (--acks === 0) {
           onAllAcked?.();
         }
-      } else if (!current.keepAlive(client, payload)) {
+      } else if (!current.keepAlive(client, data, start, end)) {
         unexpectedDeliveries++;
       }
     };

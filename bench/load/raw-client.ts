@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
  * Not a general client: no fragmentation, no extensions, text frames only.
  */
 export class RawClient {
-  private handler: ((payload: Buffer) => void) | undefined;
+  private handler: MessageHandler | undefined;
   /** Messages that arrived before a handler was set (socket.io's open packet comes with the handshake). */
   private early: Buffer[] = [];
   private rest: Buffer | undefined;
@@ -55,13 +55,13 @@ export class RawClient {
     });
   }
 
-  /** Calls `handler` with each text or binary message the server sends (a view into the read buffer). */
-  set onMessage(handler: (payload: Buffer) => void) {
+  /** Calls `handler` with each text or binary message the server sends. */
+  set onMessage(handler: MessageHandler) {
     this.handler = handler;
     const early = this.early;
     this.early = [];
     for (const payload of early) {
-      handler(payload);
+      handler(payload, 0, payload.length);
     }
   }
 
@@ -104,16 +104,15 @@ export class RawClient {
       }
       const end = start + length;
       if (end > buffer.length) break;
-      const payload = buffer.subarray(start, end);
       offset = end;
       if (opcode === 0x1 || opcode === 0x2) {
         if (this.handler) {
-          this.handler(payload);
+          this.handler(buffer, start, end);
         } else {
-          this.early.push(Buffer.from(payload));
+          this.early.push(Buffer.from(buffer.subarray(start, end)));
         }
       } else if (opcode === 0x9) {
-        this.write(clientFrame(payload, 0xa));
+        this.write(clientFrame(buffer.subarray(start, end), 0xa));
       } else if (opcode === 0x8) {
         this.destroy();
         return;
@@ -124,6 +123,17 @@ export class RawClient {
       this.rest = Buffer.from(buffer);
     }
   }
+}
+
+/**
+ * Receives one message: the bytes from `start` to `end` of `data`. No view is made per
+ * message, as that would cost the load generator an allocation per frame.
+ */
+export type MessageHandler = (data: Buffer, start: number, end: number) => void;
+
+/** Whether the message from `start` to `end` of `data` is exactly `expected`. */
+export function isMessage(expected: Buffer, data: Buffer, start: number, end: number): boolean {
+  return end - start === expected.length && expected.compare(data, start, end) === 0;
 }
 
 /** A fixed, non-zero masking key, so that the server unmasks as it would for a browser. */
