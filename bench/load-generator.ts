@@ -22,14 +22,20 @@ export class LoadGenerator {
     return this.rpc.call('verify', { port, server });
   }
 
+  /** Opens `count` connections to `server`, kept as `group` for round trips until `closeGroup`. */
+  openGroup(group: string, port: number, server: ServerName, count: number): Promise<void> {
+    return this.rpc.call('openGroup', { group, port, server, count });
+  }
+
+  closeGroup(group: string): Promise<void> {
+    return this.rpc.call('closeGroup', { group });
+  }
+
   /**
-   * Runs round trips against `server`; `onWindow` runs as the measured window begins, and
+   * Runs round trips on `group`; `onWindow` runs as the measured window begins, and
    * the result comes when it ends, so that the caller can read the server's CPU time for it.
    */
-  async roundTrips(
-    args: { port: number; server: ServerName; clients: number; inFlight: number; warmupMs: number; measureMs: number },
-    onWindow: () => Promise<unknown>,
-  ): Promise<RoundTripResult> {
+  async roundTrips(args: { group: string; inFlight: number; warmupMs: number; measureMs: number }, onWindow: () => Promise<unknown>): Promise<RoundTripResult> {
     await this.rpc.call('startRoundTrips', args);
     await onWindow();
     return this.rpc.call<RoundTripResult>('roundTrips');

@@ -40,10 +40,9 @@ const pinning = detectPinning();
 const generator = LoadGenerator.start(pinning);
 try {
   const roundTrips = await profiled('round-trips', async (server) => {
-    const result = await generator.roundTrips(
-      { port: server.port, server: 'ours', clients: 50, inFlight: 8, warmupMs: 500, measureMs: SECONDS * 1000 },
-      async () => undefined,
-    );
+    await generator.openGroup('profile', server.port, 'ours', 50);
+    const result = await generator.roundTrips({ group: 'profile', inFlight: 8, warmupMs: 500, measureMs: SECONDS * 1000 }, async () => undefined);
+    await generator.closeGroup('profile');
     console.log(`round trips: ${Math.round(result.perSecond)}/s, p99 ${result.p99Ms.toFixed(2)} ms`);
   });
   const fanOut = await profiled('fan-out', async (server) => {

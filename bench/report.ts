@@ -155,6 +155,6 @@ export function renderTable(results: Results): string {
 /** The footnotes the table's column titles point to. */
 export const TABLE_NOTES = [
   'Each cell: the median of the runs, with the smallest and largest value in brackets. Ratios are computed run by run (ours and the other server measured in the same run) and then summarised the same way.',
-  '¹ Round trips: one `ws.send` per reply, the same text protocol. Fan-out: its best variant, each push framed once and the same buffers written to every listener, corked so that the frames one socket gets in one tick leave in one syscall.',
+  '¹ Round trips: one `ws.send` per reply, the same text protocol. Fan-out: its best variant, each push framed once (header and payload in one buffer) and that buffer written to every listener, corked so that the frames one socket gets in one tick leave in one syscall.',
   '² Fan-out only: a plain loop of `ws.send(frame)` over the listeners, the frame encoded once per push.',
 ];

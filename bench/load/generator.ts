@@ -106,24 +106,53 @@ export interface RoundTripResult {
   readonly generatorCpuPercent: number;
 }
 
-let clients: RawClient[] = [];
-let wire: Wire | undefined;
+/** Connections to one server, kept open across round-trip windows. */
+interface ClientGroup {
+  readonly server: ServerName;
+  readonly wire: Wire;
+  readonly clients: RawClient[];
+}
+
+const groups = new Map<string, ClientGroup>();
 let roundTripResult: Promise<RoundTripResult> | undefined;
 
+/** Opens `count` connections to `server` under the name `group`; they stay idle until round trips start. */
+async function openGroup(args: { group: string; port: number; server: ServerName; count: number }): Promise<void> {
+  const current = new Wire(SERVERS[args.server].dialect);
+  const opened = await openMany(args.port, current, args.count);
+  for (const client of opened) {
+    client.onMessage = (data, start, end) => current.keepAlive(client, data, start, end);
+  }
+  groups.set(args.group, { server: args.server, wire: current, clients: opened });
+}
+
+function closeGroup(args: { group: string }): void {
+  for (const client of groups.get(args.group)?.clients ?? []) {
+    client.destroy();
+  }
+  groups.delete(args.group);
+}
+
 /**
- * Starts round trips: each client keeps `inFlight` echo requests outstanding (replies
- * come back in order). Resolves when the measured window begins, after the warm-up,
- * so that the runner can read the server's CPU time for the same window.
+ * Starts round trips on a group: each client keeps `inFlight` echo requests
+ * outstanding (replies come back in order). Resolves when the measured window
+ * begins, after the warm-up, so that the runner can read the server's CPU time
+ * for the same window. The result comes once the window has ended and every
+ * request still in flight has been answered, so the group is idle again.
  */
-async function startRoundTrips(args: { port: number; server: ServerName; clients: number; inFlight: number; warmupMs: number; measureMs: number }): Promise<void> {
-  wire = new Wire(SERVERS[args.server].dialect);
-  const current = wire;
-  clients = await openMany(args.port, current, args.clients);
+async function startRoundTrips(args: { group: string; inFlight: number; warmupMs: number; measureMs: number }): Promise<void> {
+  const group = groups.get(args.group);
+  if (!group) {
+    throw new Error(`no connections named ${args.group}`);
+  }
+  const { wire: current, clients } = group;
   let measuring = false;
   let stopped = false;
   let latencies = new Float64Array(1 << 20);
   let samples = 0;
   let unexpected = 0;
+  let outstanding = clients.length * args.inFlight;
+  let onIdle: (() => void) | undefined;
   for (const client of clients) {
     const sentAt = new Float64Array(args.inFlight);
     let oldest = 0;
@@ -146,6 +175,8 @@ async function startRoundTrips(args: { port: number; server: ServerName; clients
       if (!stopped) {
         sentAt[oldest] = now;
         client.write(current.echoFrames(1));
+      } else if (--outstanding === 0) {
+        onIdle?.();
       }
       oldest = (oldest + 1) % args.inFlight;
     };
@@ -156,14 +187,17 @@ async function startRoundTrips(args: { port: number; server: ServerName; clients
   measuring = true;
   const startedAt = performance.now();
   const cpuAtStart = cpuMilliseconds();
-  roundTripResult = new Promise((resolve) => setTimeout(resolve, args.measureMs)).then(() => {
+  roundTripResult = new Promise((resolve) => setTimeout(resolve, args.measureMs)).then(async () => {
     measuring = false;
     stopped = true;
     const elapsed = performance.now() - startedAt;
     const cpu = cpuMilliseconds() - cpuAtStart;
-    closeAll();
+    const idle = new Promise<void>((resolve) => {
+      onIdle = resolve;
+    });
+    await withTimeout(idle, () => `${outstanding} requests to ${group.server} still unanswered`);
     if (unexpected > 0) {
-      throw new Error(`${unexpected} unexpected frames from ${args.server}`);
+      throw new Error(`${unexpected} unexpected frames from ${group.server}`);
     }
     const sorted = latencies.subarray(0, samples).sort();
     return {
@@ -175,7 +209,7 @@ async function startRoundTrips(args: { port: number; server: ServerName; clients
   });
 }
 
-/** The result of the round trips started last, once their window has ended. */
+/** The result of the round trips started last. */
 function roundTrips(): Promise<RoundTripResult> {
   if (!roundTripResult) {
     throw new Error('start round trips first');
@@ -184,6 +218,8 @@ function roundTrips(): Promise<RoundTripResult> {
 }
 
 /** Fan-out state: connections (the first `listening` of them listen) and one control connection. */
+let clients: RawClient[] = [];
+let wire: Wire | undefined;
 let control: RawClient | undefined;
 let listening = 0;
 let received = 0;
@@ -306,6 +342,8 @@ async function verify(args: { port: number; server: ServerName }): Promise<void>
 answerRequests({
   verify,
   limits: () => ({ openFiles: openFileLimit() }),
+  openGroup,
+  closeGroup,
   startRoundTrips,
   roundTrips,
   connect,

@@ -2,9 +2,9 @@
  * Bare `ws`, speaking the command protocol: the ceiling for a Node WebSocket server.
  * Replies use `ws.send`, as a careful user of `ws` would write them. Fan-out comes in
  * two variants (the first argument): `send`, a plain `ws.send` loop, and
- * `preframed-corked`, which frames each push once and writes the same buffers to
- * every listener's socket, corked so that one socket's frames of one tick leave in
- * one syscall.
+ * `preframed-corked`, which frames each push once (header and payload in one buffer)
+ * and writes that same buffer to every listener's socket, corked so that one socket's
+ * frames of one tick leave in one syscall.
  */
 import { createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -47,7 +47,8 @@ function uncorkAll(): void {
 
 function pushPreframedCorked(pushes: number): void {
   for (let push = 0; push < pushes; push++) {
-    const [header, payload] = Sender.frame(Buffer.from(`${CHANNEL}: ${PAYLOAD}`), { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false });
+    // Header and payload in one buffer: one chunk per listener in the corked writev, not two.
+    const frame = Buffer.concat(Sender.frame(Buffer.from(`${CHANNEL}: ${PAYLOAD}`), { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false }));
     for (const listener of listeners) {
       const socket = (listener as unknown as { _socket: Duplex })._socket;
       if (socket.writableCorked === 0) {
@@ -56,8 +57,7 @@ function pushPreframedCorked(pushes: number): void {
           process.nextTick(uncorkAll);
         }
       }
-      socket.write(header);
-      socket.write(payload);
+      socket.write(frame);
     }
   }
 }
