@@ -13,7 +13,7 @@ import type { HandlerDeclaration } from './interfaces/handler-declaration.interf
 export interface RouteHandler {
   /** `Class.method`, for errors and logs. */
   readonly owner: string;
-  /** Runs the method's whole Nest pipeline; args are those of a gateway: (client, data, pattern). */
+  /** Runs the method as Nest runs a gateway's, guards to filters; args are those of a gateway: (client, data, pattern). */
   readonly invoke: Invoke;
   /** Whether `invoke` calls the method directly, nothing of Nest's pipeline applying to it. */
   readonly direct: boolean;
