@@ -3,7 +3,7 @@ import type { ServerName } from './wire.js';
 /** How a metric's values are printed. */
 type Unit = 'perSecond' | 'ms' | 'kilobytes';
 
-/** The servers a ratio compares ours with, and the bound the issue sets (a minimum, or a maximum when lower is better). */
+/** The servers a ratio compares ours with, and the target bound (a minimum, or a maximum when lower is better). */
 type Targets = Partial<Record<'bareBest' | 'platformWs' | 'socketIo', number>>;
 
 /** One row of the table. */
