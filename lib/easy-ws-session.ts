@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { ACKNOWLEDGED_SUBPROTOCOL, CLOSE_CODES } from './constants.js';
+import { writeMessage } from './frame-writer.js';
 import type { SlowConsumerPolicy } from './interfaces/easy-ws-options.interface.js';
 import { Message, type MessageData } from './message.js';
 import type { ResolvedEasyWsOptions } from './options.js';
@@ -30,9 +31,6 @@ export class EasyWsSession {
   readonly data: Record<string, unknown>;
   /** Whether the client chose acknowledged mode (subprotocol `easy-ws.v1`). */
   readonly acknowledged: boolean;
-  /** @internal The channels this session listens to; only the registry changes it. */
-  readonly listening = new Set<string>();
-
   /** Frames waiting for their turn, flattened as frame, isBinary, frame, … */
   private readonly inbox: Array<Buffer | boolean> = [];
   /** True while a frame (or the open hooks) is being handled. */
@@ -46,6 +44,10 @@ export class EasyWsSession {
   private answeredPing = true;
   private dropped = 0;
   private readonly rateLimiter: RateLimiter | undefined;
+  /** What `onceClosed` was given, in order; one socket listener serves them all, as each `once` costs a wrapper per connection. */
+  private closeCallbacks: Array<() => void> | undefined;
+  /** Made on the first listen: most sessions never listen, and an empty Set costs some 150 bytes each. */
+  private channelSet: Set<string> | undefined;
 
   /** @internal The library makes sessions; applications receive them. */
   constructor(
@@ -71,10 +73,7 @@ export class EasyWsSession {
     // A client that breaks the WebSocket protocol (invalid UTF-8, an oversized frame)
     // is closed by ws with the matching code; without a listener the error would crash the process.
     socket.on('error', (error: Error) => logger.debug(`Closed a connection that broke the protocol: ${error.message}`));
-    socket.once('close', () => this.closing?.abort());
-    // ws reports a bad frame (too large, invalid UTF-8) here after closing the connection
-    // with the matching code itself; an 'error' event with no listener would crash the process.
-    socket.on('error', () => undefined);
+    socket.on('close', () => this.hasClosed());
   }
 
   /** The subprotocol agreed in the handshake, or `''` for none. */
@@ -85,6 +84,11 @@ export class EasyWsSession {
   /** The channels this session listens to. */
   get channels(): ReadonlySet<string> {
     return this.listening;
+  }
+
+  /** @internal The channels this session listens to; only the registry changes it. */
+  get listening(): Set<string> {
+    return (this.channelSet ??= new Set());
   }
 
   /** Whether the connection is open, so that frames can still reach the client. */
@@ -99,11 +103,12 @@ export class EasyWsSession {
 
   /**
    * Sends one frame to this client; does nothing once the connection is closing.
+   * Frames sent in the same tick leave together, once the tick's work is done.
    * @param slowConsumer what to do if the client is too slow to take it; default: the module's `slowConsumer` option.
    */
   send(message: Message, slowConsumer?: SlowConsumerPolicy): void {
     if (this.isOpen && this.canWrite(slowConsumer ?? this.limits.slowConsumer)) {
-      this.socket.send(message.frame, { binary: message.binary });
+      writeMessage(this.socket, message);
     }
   }
 
@@ -153,7 +158,8 @@ export class EasyWsSession {
     if (this.socket.readyState === this.socket.CLOSED) {
       callback();
     } else {
-      this.socket.once('close', () => callback());
+      // Copied rather than pushed: a pushed array reserves room for 17 callbacks per session.
+      this.closeCallbacks = this.closeCallbacks ? this.closeCallbacks.concat(callback) : [callback];
     }
   }
 
@@ -219,6 +225,15 @@ export class EasyWsSession {
       work = this.work;
       await work;
     } while (work !== this.work);
+  }
+
+  private hasClosed(): void {
+    this.closing?.abort();
+    const callbacks = this.closeCallbacks ?? [];
+    this.closeCallbacks = undefined;
+    for (const callback of callbacks) {
+      callback();
+    }
   }
 
   private receive(frame: Buffer, isBinary: boolean): void {

@@ -195,6 +195,16 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
     await Promise.all([...this.endpoints].map((endpoint) => this.close(endpoint)));
   }
 
+  /**
+   * Keeps a new session until it closes. Apart from `upgrade`, so that the closure it
+   * leaves on the session does not hold the upgrade request and its raw headers.
+   */
+  private accept(endpoint: EndpointState, session: EasyWsSession): void {
+    endpoint.sessions.add(session);
+    session.onceClosed(() => endpoint.sessions.delete(session));
+    endpoint.onConnect(session);
+  }
+
   private async upgrade(endpoint: EndpointState, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     // Until ws takes the socket over, a reset would be an unhandled 'error' event.
     const onSocketError = (): void => {
@@ -236,13 +246,14 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
         return refuse(socket, UNAVAILABLE.status, UNAVAILABLE.statusText, body);
       }
       socket.off('error', onSocketError);
+      // Only what the session keeps is taken from the request: a closure over the
+      // request would keep all of it alive for as long as the connection lasts.
+      const { headers } = request;
+      const remoteAddress = request.socket.remoteAddress;
       endpoint.server.handleUpgrade(request, socket, head, (upgraded: WebSocket) => {
         webSocket = upgraded;
         upgraded.once('close', release);
-        const session = new EasyWsSession(randomUUID(), token, request.headers, request.socket.remoteAddress, upgraded, this.options, data);
-        endpoint.sessions.add(session);
-        session.onceClosed(() => endpoint.sessions.delete(session));
-        endpoint.onConnect(session);
+        this.accept(endpoint, new EasyWsSession(newSessionId(), token, headers, remoteAddress, upgraded, this.options, data));
       });
       if (!webSocket) {
         release(); // ws refused the handshake itself (a bad key or version), or the socket went away
@@ -256,6 +267,14 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
       }
     }
   }
+}
+
+/**
+ * A random UUID v4 as one flat string: Node builds `randomUUID()` by concatenation, and
+ * kept as it comes, for the session's life, it is a rope of 16 strings, some 500 bytes.
+ */
+function newSessionId(): string {
+  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
 }
 
 function chooseSubprotocol(offered: Set<string>): string | false {

@@ -1,15 +1,13 @@
-import { type ArgumentsHost, Injectable } from '@nestjs/common';
-import { DiscoveryService, ExternalContextCreator, MetadataScanner, type ParamsFactory, Reflector } from '@nestjs/core';
-import type { ExternalExceptionFilterContext } from '@nestjs/core/exceptions/external-exception-filter-context.js';
+import { Injectable } from '@nestjs/common';
+import { DiscoveryService, ExternalContextCreator, MetadataScanner, Reflector } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { type ExceptionFilterMetadata, ROUTE_ARGS_METADATA, selectExceptionFilterMetadata } from '@nestjs/common/internal';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/internal';
 import { WsParamtype } from '@nestjs/websockets/enums/ws-paramtype.enum.js';
-import { WsParamsFactory } from '@nestjs/websockets/factories/ws-params-factory.js';
 import { ChannelMatcher } from './channel-matcher.js';
 import { EASY_WS_HANDLER_METADATA } from './constants.js';
-import type { EasyWsSession } from './easy-ws-session.js';
 import { commandProblem } from './frame-codec.js';
 import type { SlowConsumerPolicy } from './interfaces/easy-ws-options.interface.js';
+import { HandlerInvoker, type Invoke } from './handler-invoker.js';
 import type { HandlerDeclaration } from './interfaces/handler-declaration.interface.js';
 import { isSlowConsumerPolicy } from './options.js';
 
@@ -17,8 +15,10 @@ import { isSlowConsumerPolicy } from './options.js';
 export interface RouteHandler {
   /** `Class.method`, for errors and logs. */
   readonly owner: string;
-  /** Runs the method's whole Nest pipeline; args are those of a gateway: (client, data, pattern). */
-  readonly invoke: (session: EasyWsSession, data: unknown, pattern: string) => Promise<unknown>;
+  /** Runs the method as Nest runs a gateway's, guards to filters; args are those of a gateway: (client, data, pattern). */
+  readonly invoke: Invoke;
+  /** Whether `invoke` calls the method directly, nothing of Nest's pipeline applying to it. */
+  readonly direct: boolean;
   /** Whether the method takes its data as JSON (a typed `@MessageBody()` or a body field). */
   readonly parsesJson: boolean;
   /** For a channel: the slow-consumer policy its declaration chose, if any. */
@@ -48,19 +48,7 @@ export interface HandlerTable {
  */
 @Injectable()
 export class EasyWsExplorer {
-  /**
-   * Nest's shared creator turns an Observable result into its last value; gateways
-   * send every emission, and so do we, so our view of it passes results through.
-   * An error that an exception filter catches is handled, whatever the filter
-   * returns, as on gateways (`BaseWsExceptionFilter` answers through `client.emit`
-   * and returns nothing); Nest's view would rethrow it then. One that no filter
-   * catches is rethrown without Nest's logging, which would log every WsException
-   * with its stack: the router decides what an error means and logs the unexpected
-   * ones itself, once.
-   */
-  private readonly contextCreator: ExternalContextCreator;
-  /** Nest's own gateway factory, so `@MessageBody()` and `@ConnectedSocket()` mean what they mean there. */
-  private readonly paramsFactory = new WsParamsFactory() as ParamsFactory;
+  private readonly invoker: HandlerInvoker;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -68,27 +56,7 @@ export class EasyWsExplorer {
     private readonly reflector: Reflector,
     externalContextCreator: ExternalContextCreator,
   ) {
-    const { filtersContextCreator } = externalContextCreator as unknown as { filtersContextCreator: ExternalExceptionFilterContext };
-    this.contextCreator = Object.create(externalContextCreator, {
-      transformToResult: { value: async (result: unknown) => result },
-      filtersContextCreator: {
-        value: {
-          create: (...args: Parameters<ExternalExceptionFilterContext['create']>) => {
-            const handler = filtersContextCreator.create(...args);
-            const { filters } = handler as unknown as { filters: ExceptionFilterMetadata[] };
-            return Object.assign(handler, {
-              next: (error: Error, host: ArgumentsHost) => {
-                const filter = selectExceptionFilterMetadata(filters, error);
-                if (!filter) {
-                  throw error;
-                }
-                return filter.func(error, host);
-              },
-            });
-          },
-        },
-      },
-    });
+    this.invoker = new HandlerInvoker(externalContextCreator);
   }
 
   /** Builds the table. @throws Error for a bad or duplicate declaration. */
@@ -172,19 +140,9 @@ export class EasyWsExplorer {
   }
 
   private wrap(wrapper: InstanceWrapper, methodName: string, filters: boolean): RouteHandler {
-    const instance = wrapper.instance as Record<string, (...args: unknown[]) => unknown>;
-    const invoke = this.contextCreator.create(
-      instance,
-      instance[methodName],
-      methodName,
-      ROUTE_ARGS_METADATA,
-      this.paramsFactory,
-      undefined,
-      undefined,
-      { guards: true, interceptors: true, filters },
-      'ws',
-    );
-    return { owner: `${instance.constructor.name}.${methodName}`, invoke, parsesJson: takesJson(instance, methodName) };
+    const instance = wrapper.instance as object;
+    const { invoke, direct } = this.invoker.wrap(instance, methodName, filters);
+    return { owner: `${instance.constructor.name}.${methodName}`, invoke, direct, parsesJson: takesJson(instance, methodName) };
   }
 }
 

@@ -1,0 +1,160 @@
+import type { ServerName } from './wire.js';
+
+/** How a metric's values are printed. */
+type Unit = 'perSecond' | 'ms' | 'kilobytes';
+
+/** The servers a ratio compares ours with, and the target bound (a minimum, or a maximum when lower is better). */
+type Targets = Partial<Record<'bareBest' | 'platformWs' | 'socketIo', number>>;
+
+/** One row of the table. */
+export interface Metric {
+  readonly key: string;
+  readonly label: string;
+  readonly unit: Unit;
+  readonly higherIsBetter: boolean;
+  readonly targets?: Targets;
+}
+
+/** The table's rows, in order. */
+export const METRICS: readonly Metric[] = [
+  { key: 'rt50', label: 'round trips/s, 50 clients × 8 in flight', unit: 'perSecond', higherIsBetter: true, targets: { bareBest: 0.9, platformWs: 1.4, socketIo: 2.2 } },
+  { key: 'rt50p50', label: '  p50 latency (ms), 50 clients', unit: 'ms', higherIsBetter: false },
+  { key: 'rt50p99', label: '  p99 latency (ms), 50 clients', unit: 'ms', higherIsBetter: false, targets: { bareBest: 1.2 } },
+  { key: 'rt10', label: 'round trips/s, 10 clients', unit: 'perSecond', higherIsBetter: true },
+  { key: 'rt100', label: 'round trips/s, 100 clients', unit: 'perSecond', higherIsBetter: true },
+  { key: 'rt1000', label: 'round trips/s, 1000 clients', unit: 'perSecond', higherIsBetter: true },
+  { key: 'rt1000p99', label: '  p99 latency (ms), 1000 clients', unit: 'ms', higherIsBetter: false },
+  { key: 'fan100', label: 'fan-out deliveries/s, 100 listeners', unit: 'perSecond', higherIsBetter: true },
+  { key: 'fan1000', label: 'fan-out deliveries/s, 1000 listeners', unit: 'perSecond', higherIsBetter: true, targets: { bareBest: 0.8 } },
+  { key: 'fan5000', label: 'fan-out deliveries/s, 5000 listeners', unit: 'perSecond', higherIsBetter: true, targets: { bareBest: 0.8 } },
+  { key: 'fan10000', label: 'fan-out deliveries/s, 10,000 listeners', unit: 'perSecond', higherIsBetter: true },
+  { key: 'push5000', label: 'one push to 5000 listeners, ms to the last', unit: 'ms', higherIsBetter: false, targets: { bareBest: 1.2 } },
+  { key: 'memory', label: 'idle memory per connection (KB), 10,000 connections', unit: 'kilobytes', higherIsBetter: false, targets: { bareBest: 1.25 } },
+];
+
+/** The columns of absolute figures, in order. */
+const COLUMNS: ReadonlyArray<{ server: ServerName; title: string }> = [
+  { server: 'ours', title: 'nestjs-easy-ws' },
+  { server: 'bareBest', title: 'bare ws ¹' },
+  { server: 'bareSend', title: 'bare ws, ws.send loop ²' },
+  { server: 'platformWs', title: 'Nest + platform-ws' },
+  { server: 'socketIo', title: 'Nest + socket.io' },
+];
+
+/** The ratio columns: ours divided by each, computed run by run. */
+const RATIOS: ReadonlyArray<{ server: keyof Targets; title: string }> = [
+  { server: 'bareBest', title: 'ours ÷ bare ws' },
+  { server: 'platformWs', title: 'ours ÷ platform-ws' },
+  { server: 'socketIo', title: 'ours ÷ socket.io' },
+];
+
+/**
+ * Every measured value, by metric and server, one slot per run, so that a ratio
+ * only ever compares figures of the same run.
+ */
+export class Results {
+  private readonly values = new Map<string, Map<ServerName, number[]>>();
+
+  record(metric: string, server: ServerName, run: number, value: number): void {
+    let byServer = this.values.get(metric);
+    if (!byServer) {
+      byServer = new Map();
+      this.values.set(metric, byServer);
+    }
+    const runs = byServer.get(server) ?? [];
+    runs[run] = value;
+    byServer.set(server, runs);
+  }
+
+  /** The values of one server, run by run (holes where a run did not measure it). */
+  runs(metric: string, server: ServerName): number[] {
+    return this.values.get(metric)?.get(server) ?? [];
+  }
+
+  /** Ours divided by `server`, for each run that measured both. */
+  ratios(metric: string, server: ServerName): number[] {
+    const ours = this.runs(metric, 'ours');
+    const theirs = this.runs(metric, server);
+    const ratios: number[] = [];
+    ours.forEach((value, run) => {
+      const other = theirs[run];
+      if (Number.isFinite(value) && Number.isFinite(other) && other > 0) {
+        ratios.push(value / other);
+      }
+    });
+    return ratios;
+  }
+}
+
+/** The median, smallest and largest of the finite values, or `undefined` for none. */
+export function summarise(values: readonly number[]): { median: number; min: number; max: number; count: number } | undefined {
+  const finite = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
+  if (finite.length === 0) {
+    return undefined;
+  }
+  const middle = Math.floor(finite.length / 2);
+  const median = finite.length % 2 ? finite[middle] : (finite[middle - 1] + finite[middle]) / 2;
+  return { median, min: finite[0], max: finite[finite.length - 1], count: finite.length };
+}
+
+function format(value: number, unit: Unit | 'ratio'): string {
+  switch (unit) {
+    case 'perSecond':
+      return Math.round(value).toLocaleString('en-US');
+    case 'ms':
+      return value < 10 ? value.toFixed(2) : value.toFixed(1);
+    case 'kilobytes':
+      return value.toFixed(1);
+    case 'ratio':
+      return `${value.toFixed(2)}×`;
+  }
+}
+
+/** `median (min–max)`, or the single value, or a dash. */
+function cell(values: readonly number[], unit: Unit | 'ratio'): string {
+  const summary = summarise(values);
+  if (!summary) {
+    return '—';
+  }
+  const median = format(summary.median, unit);
+  return summary.count > 1 ? `${median} (${format(summary.min, unit)}–${format(summary.max, unit)})` : median;
+}
+
+/** Whether a median ratio meets its bound. */
+function meets(metric: Metric, ratio: number, bound: number): boolean {
+  return metric.higherIsBetter ? ratio >= bound : ratio <= bound;
+}
+
+function targetText(metric: Metric): string {
+  const bounds = RATIOS.filter(({ server }) => metric.targets?.[server] !== undefined).map(
+    ({ server }) => `${metric.higherIsBetter ? '≥' : '≤'} ${metric.targets?.[server]}× ${server === 'bareBest' ? 'bare' : server === 'platformWs' ? 'platform-ws' : 'socket.io'}`,
+  );
+  return bounds.join(', ');
+}
+
+/** The table as Markdown, padded so that it also reads well in a terminal. */
+export function renderTable(results: Results): string {
+  const header = ['scenario', ...COLUMNS.map(({ title }) => title), ...RATIOS.map(({ title }) => title), 'target'];
+  const rows = METRICS.map((metric) => [
+    metric.label,
+    ...COLUMNS.map(({ server }) => cell(results.runs(metric.key, server), metric.unit)),
+    ...RATIOS.map(({ server }) => {
+      const ratios = results.ratios(metric.key, server);
+      const bound = metric.targets?.[server];
+      const summary = summarise(ratios);
+      const verdict = bound === undefined || !summary ? '' : meets(metric, summary.median, bound) ? ' ✓' : ' ✗';
+      return cell(ratios, 'ratio') + verdict;
+    }),
+    targetText(metric),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((text, column) => text.padEnd(widths[column])).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+/** The footnotes the table's column titles point to. */
+export const TABLE_NOTES = [
+  'Each cell: the median of the runs, with the smallest and largest value in brackets. Ratios are computed run by run (ours and the other server measured in the same run) and then summarised the same way.',
+  '¹ Round trips: one `ws.send` per reply, the same text protocol. Fan-out: its best variant, each push framed once (header and payload in one buffer) and that buffer written to every listener, corked so that the frames one socket gets in one tick leave in one syscall.',
+  '² Fan-out only: a plain loop of `ws.send(frame)` over the listeners, the frame encoded once per push.',
+];

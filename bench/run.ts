@@ -1,0 +1,269 @@
+/**
+ * `npm run bench`: measures our module against bare `ws` and the two Nest gateway
+ * platforms, each server its own process on one core, driven by a load generator on
+ * another; prints one table and writes it to BENCHMARKS.md.
+ *
+ * Options: `--quick` for a short smoke run (fewer runs, smaller counts, no file written).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { LoadGenerator } from './load-generator.js';
+import { BenchServer, detectPinning, type Pinning } from './processes.js';
+import { renderTable, Results, TABLE_NOTES } from './report.js';
+import { SERVERS, type ServerName } from './wire.js';
+
+interface RoundTripStep {
+  readonly metric: string;
+  readonly clients: number;
+  readonly rounds: number;
+  readonly warmupMs: number;
+  readonly measureMs: number;
+}
+
+interface Plan {
+  readonly roundTrips: readonly RoundTripStep[];
+  /**
+   * Fan-out runs. The first measures every server; the others only ours and the best
+   * bare variant, which the targets compare: the slower servers would need minutes.
+   */
+  readonly fanOutRuns: number;
+  /** Connections per fan-out server process; with 10,000, idle memory is measured too. */
+  readonly connections: number;
+  readonly levels: readonly number[];
+  readonly pushes: number;
+  readonly singlePushes: number;
+  /** The single push is timed at this many listeners. */
+  readonly singlePushLevel: number;
+  /** No fan-out run starts once this much time has passed since the bench began. */
+  readonly deadlineMs: number;
+}
+
+const IN_FLIGHT = 8;
+const MEMORY_CONNECTIONS = 10_000;
+
+const FULL: Plan = {
+  roundTrips: [
+    { metric: 'rt50', clients: 50, rounds: 5, warmupMs: 300, measureMs: 1000 },
+    { metric: 'rt10', clients: 10, rounds: 3, warmupMs: 200, measureMs: 600 },
+    { metric: 'rt100', clients: 100, rounds: 3, warmupMs: 200, measureMs: 600 },
+    { metric: 'rt1000', clients: 1000, rounds: 3, warmupMs: 400, measureMs: 800 },
+  ],
+  fanOutRuns: 5,
+  connections: MEMORY_CONNECTIONS,
+  levels: [100, 1000, 5000, 10_000],
+  pushes: 100,
+  singlePushes: 5,
+  singlePushLevel: 5000,
+  deadlineMs: 230_000,
+};
+
+const QUICK: Plan = {
+  roundTrips: [
+    { metric: 'rt50', clients: 50, rounds: 2, warmupMs: 200, measureMs: 400 },
+    { metric: 'rt1000', clients: 1000, rounds: 1, warmupMs: 200, measureMs: 400 },
+  ],
+  fanOutRuns: 2,
+  connections: 5000,
+  levels: [100, 1000, 5000],
+  pushes: 100,
+  singlePushes: 3,
+  singlePushLevel: 5000,
+  deadlineMs: 90_000,
+};
+
+const ROUND_TRIP_SERVERS: readonly ServerName[] = ['ours', 'bareBest', 'platformWs', 'socketIo'];
+const FAN_OUT_SERVERS: readonly ServerName[] = ['ours', 'bareBest', 'bareSend', 'platformWs', 'socketIo'];
+/** The servers of every fan-out run after the first. */
+const FAN_OUT_TARGET_SERVERS: readonly ServerName[] = ['ours', 'bareBest'];
+
+const quick = process.argv.includes('--quick');
+const plan = quick ? QUICK : FULL;
+const began = performance.now();
+const results = new Results();
+const notes: string[] = [];
+/** Server and generator CPU use, to show who was the bottleneck. */
+const utilisation: string[] = [];
+
+function log(message: string): void {
+  const seconds = ((performance.now() - began) / 1000).toFixed(0).padStart(3);
+  console.error(`[${seconds}s] ${message}`);
+}
+
+/** The servers in a different order each run, so that none always goes first on a warming machine. */
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = by % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+function percent(cpuMs: number, wallMs: number): string {
+  return `${Math.round((cpuMs / wallMs) * 100)}%`;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Round trips: every server runs at once (idle ones cost nothing), measured in turn, round after round. */
+async function measureRoundTrips(generator: LoadGenerator, pinning: Pinning): Promise<void> {
+  const servers = new Map<ServerName, BenchServer>();
+  for (const name of ROUND_TRIP_SERVERS) {
+    const server = await BenchServer.start(name, pinning);
+    servers.set(name, server);
+    await generator.verify(server.port, name);
+  }
+  try {
+    for (const step of plan.roundTrips) {
+      for (const [name, server] of servers) {
+        await generator.openGroup(name, server.port, name, step.clients);
+      }
+      for (let round = 0; round < step.rounds; round++) {
+        for (const name of rotate(ROUND_TRIP_SERVERS, round)) {
+          const server = servers.get(name) as BenchServer;
+          let cpuAtStart = 0;
+          let windowStart = 0;
+          const result = await generator.roundTrips({ group: name, inFlight: IN_FLIGHT, warmupMs: step.warmupMs, measureMs: step.measureMs }, async () => {
+            windowStart = performance.now();
+            cpuAtStart = (await server.stats()).cpuMs;
+          });
+          const serverCpu = percent((await server.stats()).cpuMs - cpuAtStart, performance.now() - windowStart);
+          results.record(step.metric, name, round, result.perSecond);
+          results.record(`${step.metric}p50`, name, round, result.p50Ms);
+          results.record(`${step.metric}p99`, name, round, result.p99Ms);
+          if (step.metric === 'rt50' && round === 0) {
+            utilisation.push(`round trips, 50 clients, ${SERVERS[name].label}: server ${serverCpu}, load generator ${Math.round(result.generatorCpuPercent)}%`);
+          }
+          log(`${step.clients} clients, ${SERVERS[name].label}: ${Math.round(result.perSecond)} round trips/s, p99 ${result.p99Ms.toFixed(2)} ms (server CPU ${serverCpu})`);
+        }
+      }
+      for (const name of servers.keys()) {
+        await generator.closeGroup(name);
+      }
+    }
+  } finally {
+    await Promise.all([...servers.values()].map((server) => server.stop()));
+  }
+}
+
+/** One fan-out run of one server, in a fresh process: idle memory, then the deliveries at each listener count. */
+async function fanOutRun(generator: LoadGenerator, pinning: Pinning, name: ServerName, run: number, connections: number): Promise<void> {
+  const server = await BenchServer.start(name, pinning);
+  try {
+    const idle = (await server.stats(true)).rss;
+    const opened = await generator.connect(server.port, name, connections);
+    if (opened >= MEMORY_CONNECTIONS && name !== 'bareSend') {
+      const loaded = (await server.stats(true)).rss;
+      results.record('memory', name, run, (loaded - idle) / opened / 1024);
+    }
+    for (const level of plan.levels.filter((count) => count <= opened)) {
+      await generator.listen(level);
+      if (level === plan.levels[0]) {
+        await generator.burst(plan.pushes); // warm-up: the first burst compiles the hot paths
+      }
+      if (level === plan.singlePushLevel) {
+        const times: number[] = [];
+        for (let push = 0; push < plan.singlePushes; push++) {
+          times.push((await generator.burst(1)).ms);
+        }
+        results.record('push5000', name, run, median(times));
+      }
+      const rates: number[] = [];
+      for (let burst = 0; burst < (level <= 1000 ? 3 : 1); burst++) {
+        const cpuAtStart = (await server.stats()).cpuMs;
+        const startedAt = performance.now();
+        const { ms, generatorCpuMs } = await generator.burst(plan.pushes);
+        const serverCpu = percent((await server.stats()).cpuMs - cpuAtStart, performance.now() - startedAt);
+        rates.push(((level * plan.pushes) / ms) * 1000);
+        if (level === 1000 && run === 0 && burst === 0) {
+          utilisation.push(`fan-out, 1000 listeners, ${SERVERS[name].label}: server ${serverCpu}, load generator ${percent(generatorCpuMs, ms)}`);
+        }
+      }
+      results.record(`fan${level}`, name, run, median(rates));
+      log(`fan-out ${level} listeners, ${SERVERS[name].label}: ${Math.round(median(rates))} deliveries/s`);
+    }
+  } finally {
+    await generator.closeAll();
+    await server.stop();
+  }
+}
+
+async function measureFanOut(generator: LoadGenerator, pinning: Pinning, openFiles: number): Promise<void> {
+  const connections = Math.min(plan.connections, openFiles - 100);
+  if (connections < plan.connections) {
+    notes.push(`Only ${connections} connections per process: the open-file limit is ${openFiles} (raise it with \`ulimit -n\`).`);
+  }
+  let run = 0;
+  for (; run < plan.fanOutRuns && (run === 0 || performance.now() - began < plan.deadlineMs); run++) {
+    for (const name of rotate(run === 0 ? FAN_OUT_SERVERS : FAN_OUT_TARGET_SERVERS, run)) {
+      await fanOutRun(generator, pinning, name, run, connections);
+    }
+  }
+  notes.push(
+    `Fan-out and memory: ${run} runs of ours and the best bare variant (each a fresh server process); the bare \`ws.send\` loop and the two gateways were measured in the first run only, as at 10,000 listeners each of their runs takes half a minute.`,
+  );
+  if (run < plan.fanOutRuns) {
+    notes.push(`Only ${run} of ${plan.fanOutRuns} fan-out runs fitted in the time bound (the machine was slow).`);
+  }
+}
+
+function packageVersion(name: string): string {
+  try {
+    return JSON.parse(readFileSync(new URL(`../../node_modules/${name}/package.json`, import.meta.url), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function machine(): string[] {
+  const started = new Date();
+  return [
+    `- Date: ${started.toISOString().replace('T', ' ').slice(0, 16)} UTC`,
+    `- CPU: ${cpus()[0]?.model ?? 'unknown'}, ${availableParallelism()} cores; RAM ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `- Node ${process.version}, ws ${packageVersion('ws')}, @nestjs/core ${packageVersion('@nestjs/core')}, socket.io ${packageVersion('socket.io')}`,
+    `- Load average when the run began: ${loadavg()[0].toFixed(2)} (a quiet machine shows close to 0; other work on the machine lowers every figure)`,
+  ];
+}
+
+async function main(): Promise<void> {
+  const pinning = detectPinning();
+  const machineLines = machine();
+  log(pinning.note);
+  const generator = LoadGenerator.start(pinning);
+  try {
+    const openFiles = (await generator.openFiles()) ?? 1024;
+    await measureRoundTrips(generator, pinning);
+    await measureFanOut(generator, pinning, openFiles);
+  } finally {
+    generator.stop();
+  }
+  const seconds = Math.round((performance.now() - began) / 1000);
+  const table = renderTable(results);
+  const details = [
+    `- ${pinning.note}; loopback only; 64-byte payloads; ${IN_FLIGHT} requests in flight per client; bursts of ${plan.pushes} pushes.`,
+    ...notes.map((note) => `- ${note}`),
+    ...utilisation.map((line) => `- CPU: ${line}`),
+    `- The whole run took ${seconds} s (\`npm run bench${quick ? ' -- --quick' : ''}\`).`,
+  ];
+  console.log(`\n${table}\n\n${TABLE_NOTES.join('\n')}\n\n${[...machineLines, ...details].join('\n')}`);
+  if (quick) {
+    return;
+  }
+  const markdown = [
+    '# Benchmarks',
+    '',
+    'Produced by `npm run bench`; see [docs/performance.md](docs/performance.md) for what each figure measures.',
+    '',
+    ...machineLines,
+    '',
+    table,
+    '',
+    ...TABLE_NOTES.map((note) => `${note}\n`),
+    ...details,
+    '',
+  ].join('\n');
+  writeFileSync(new URL('../../BENCHMARKS.md', import.meta.url), markdown);
+  log('written to BENCHMARKS.md');
+}
+
+await main();
