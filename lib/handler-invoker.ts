@@ -141,13 +141,23 @@ export class HandlerInvoker {
     ) as Invoke;
     const resolved = this.resolving;
     this.resolving = {};
-    const { params, exceptions } = resolved;
-    if (!params || !exceptions || !nothingToRun(resolved)) {
+    // Without filters Nest puts no exception handler around the method: errors go straight out.
+    const exceptions = filters ? resolved.exceptions : RETHROW;
+    const { params } = resolved;
+    if (!params || !exceptions || !nothingToRun({ ...resolved, exceptions })) {
       return { invoke: wrapped, direct: false };
     }
     return { invoke: directCall(instance, method, params, exceptions), direct: true };
   }
 }
+
+/** The exception handler of a method wrapped without filters. */
+const RETHROW: ResolvedExceptionHandler = {
+  filters: [],
+  next: (error) => {
+    throw error;
+  },
+};
 
 function isEmptyList(list: readonly unknown[] | undefined): boolean {
   return Array.isArray(list) && list.length === 0;
