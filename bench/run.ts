@@ -5,7 +5,10 @@
  *
  * Options: `--quick` for a short smoke run (fewer runs, smaller counts, no file written).
  */
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { LoadGenerator } from './load-generator.js';
@@ -225,6 +228,14 @@ function machine(): string[] {
   ];
 }
 
+/** Runs the cross-instance benchmark in its own process tree and returns what it printed. */
+async function measureCrossInstance(): Promise<string> {
+  log('cross-instance pushes through Redis');
+  const script = fileURLToPath(new URL('./cross-instance.js', import.meta.url));
+  const { stdout } = await promisify(execFile)(process.execPath, [script], { timeout: 120_000 });
+  return stdout.trimEnd();
+}
+
 async function main(): Promise<void> {
   const pinning = detectPinning();
   const machineLines = machine();
@@ -249,10 +260,12 @@ async function main(): Promise<void> {
   if (quick) {
     return;
   }
+  const crossInstance = await measureCrossInstance();
+  console.log(`\n${crossInstance}`);
   const markdown = [
     '# Benchmarks',
     '',
-    'Produced by `npm run bench`; see [docs/performance.md](docs/performance.md) for what each figure measures.',
+    'Produced by `npm run bench`; see the README\'s Performance section for what each figure measures.',
     '',
     ...machineLines,
     '',
@@ -260,6 +273,15 @@ async function main(): Promise<void> {
     '',
     ...TABLE_NOTES.map((note) => `${note}\n`),
     ...details,
+    '',
+    '## Across instances (RedisBroker)',
+    '',
+    'Channel pushes from one instance to listeners on another, through the Redis at `REDIS_URL`, next to the',
+    'in-process broker (`node dist/bench/cross-instance.js`, run by `npm run bench` after the table above):',
+    '',
+    '```',
+    crossInstance,
+    '```',
     '',
   ].join('\n');
   writeFileSync(new URL('../../BENCHMARKS.md', import.meta.url), markdown);
