@@ -113,6 +113,9 @@ class Listeners {
   async close(): Promise<void> {
     await Promise.all(
       this.sockets.map((socket) => {
+        if (socket.readyState === WebSocket.CLOSED) {
+          return undefined; // the server closed it; the frames it missed are counted as lost
+        }
         const closed = once(socket, 'close');
         socket.close();
         return closed;

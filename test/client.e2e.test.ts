@@ -1,7 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Message, PushService } from 'nestjs-easy-ws';
 import {
@@ -13,6 +12,7 @@ import {
 } from 'nestjs-easy-ws/client';
 import { startApp, type RunningApp } from './support/app.js';
 import { chatFixture } from './support/chat-fixture.js';
+import { freePort } from './support/ports.js';
 
 /** A test that waits for what never comes fails instead of hanging. */
 const LIMIT = { timeout: 20_000 };
@@ -57,16 +57,6 @@ class Frames {
     const frame = this.received.shift();
     return frame !== undefined ? Promise.resolve(frame) : new Promise((resolve) => this.waiting.push(resolve));
   }
-}
-
-/** A port of 127.0.0.1 on which nothing listens. */
-async function deadPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** A `ws` constructor that counts the connections it opens. */
@@ -251,7 +241,7 @@ describe('reconnection', LIMIT, () => {
   });
 
   test('backoff delays stay between minDelay and the growing ceiling, and the client gives up after maxAttempts', async () => {
-    const port = await deadPort();
+    const port = await freePort();
     const randoms = [0.999, 0, 0.5, 0.999, 0.999];
     const minDelay = 10;
     const maxDelay = 60;
@@ -288,7 +278,7 @@ describe('reconnection', LIMIT, () => {
 
   test('close() while waiting to reconnect cancels the reconnect', async (context) => {
     context.mock.timers.enable({ apis: ['setTimeout'] });
-    const port = await deadPort();
+    const port = await freePort();
     const url = `ws://127.0.0.1:${port}/ws`;
     const closedEarly = countingWebSocket();
     const control = countingWebSocket();

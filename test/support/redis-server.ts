@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { until } from './until.js';
+import { freePort } from './ports.js';
 
 /**
  * A `redis-server` of the test's own, on a free port of 127.0.0.1, that the test may
@@ -148,16 +148,6 @@ export async function withConnection<T>(port: number, use: (redis: Redis) => Pro
   } finally {
     redis.disconnect();
   }
-}
-
-/** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Whether a Redis answers PING on `port`. */
