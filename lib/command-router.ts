@@ -95,10 +95,10 @@ export class CommandRouter {
     if (!match) {
       return this.notify(session, subject, NOTICES.channelDoesNotExist);
     }
-    if (session.listening.has(channel)) {
+    if (session.channels.has(channel)) {
       return this.notify(session, subject, NOTICES.alreadyListening);
     }
-    if (session.listening.size >= this.options.maxChannelsPerSession) {
+    if (session.channels.size >= this.options.maxChannelsPerSession) {
       return this.notify(session, subject, NOTICES.tooManyChannels);
     }
     let result: unknown;

@@ -15,6 +15,9 @@ const INBOX_HIGH_WATER = 64;
 /** A close frame holds at most 125 bytes: the 2-byte code and the reason (RFC 6455, 5.5). */
 export const MAX_CLOSE_REASON_BYTES = 123;
 
+/** What `channels` gives for a session that never listened, so that reading it costs nothing. */
+const NO_CHANNELS: ReadonlySet<string> = new Set();
+
 /** Handles one frame of a session. */
 export type FrameHandler = (frame: Buffer, isBinary: boolean) => Promise<void>;
 
@@ -83,7 +86,7 @@ export class EasyWsSession {
 
   /** The channels this session listens to. */
   get channels(): ReadonlySet<string> {
-    return this.listening;
+    return this.channelSet ?? NO_CHANNELS;
   }
 
   /** @internal The channels this session listens to; only the registry changes it. */
@@ -169,10 +172,8 @@ export class EasyWsSession {
    */
   get closed(): AbortSignal {
     if (!this.closing) {
-      this.closing = new AbortController();
-      if (this.socket.readyState === this.socket.CLOSED) {
-        this.closing.abort();
-      }
+      const closing = (this.closing = new AbortController());
+      this.onceClosed(() => closing.abort());
     }
     return this.closing.signal;
   }
@@ -228,7 +229,6 @@ export class EasyWsSession {
   }
 
   private hasClosed(): void {
-    this.closing?.abort();
     const callbacks = this.closeCallbacks ?? [];
     this.closeCallbacks = undefined;
     for (const callback of callbacks) {

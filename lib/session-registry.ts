@@ -66,7 +66,7 @@ export class SessionRegistry {
 
   /** @internal Forgets the session and takes it out of every channel. */
   remove(session: EasyWsSession): void {
-    for (const channel of session.listening) {
+    for (const channel of session.channels) {
       this.leave(session, channel);
     }
     if (this.sessions.delete(session.id)) {
@@ -76,7 +76,7 @@ export class SessionRegistry {
 
   /** @internal Returns false when the session already listens. */
   subscribe(session: EasyWsSession, channel: string): boolean {
-    if (session.listening.has(channel)) {
+    if (session.channels.has(channel)) {
       return false;
     }
     session.listening.add(channel);
@@ -92,7 +92,7 @@ export class SessionRegistry {
 
   /** @internal Returns false when the session did not listen. */
   unsubscribe(session: EasyWsSession, channel: string): boolean {
-    if (!session.listening.has(channel)) {
+    if (!session.channels.has(channel)) {
       return false;
     }
     this.leave(session, channel);
