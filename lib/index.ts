@@ -1,24 +1,46 @@
-export { LocalBroker } from './brokers/local-broker.js';
-export { RedisBroker, type RedisBrokerOptions, RedisUnavailableError } from './brokers/redis-broker.js';
-export { NOTICES } from './command-router.js';
-export { ACKNOWLEDGED_SUBPROTOCOL, CLOSE_CODES, LEGACY_SUBPROTOCOL } from './constants.js';
-export { ChannelParam } from './decorators/channel-param.decorator.js';
-export { Command, ListenChannel, OnClose, OnOpen } from './decorators/handler.decorators.js';
-export { EasyWsAdapter, type EasyWsEndpoint } from './easy-ws.adapter.js';
-export { EasyWsModule } from './easy-ws.module.js';
-export { EasyWsSession } from './easy-ws-session.js';
-export { encodeFrame, MAX_CHANNEL_BYTES, MAX_COMMAND_BYTES, parseFrame, type ParsedFrame } from './frame-codec.js';
-export type { Broker, PushOperation, PushSink } from './interfaces/broker.interface.js';
+/**
+ * nestjs-easy-ws: command-based WebSockets for NestJS. Everything an application
+ * uses is exported here; nothing else of the package is public.
+ *
+ * @packageDocumentation
+ */
+
+// The wire: frames, messages, notices, close codes, error codes.
+export { CLOSE_CODES } from './protocol/close-codes.js';
+export type { EasyWsErrorCode } from './protocol/errors.js';
+export { encodeFrame, type ParsedFrame, parseFrame } from './protocol/frame-codec.js';
+export { Message, type MessageData } from './protocol/message.js';
+export { NOTICES } from './protocol/notices.js';
+export { ACKNOWLEDGED_SUBPROTOCOL, LEGACY_SUBPROTOCOL, MAX_CHANNEL_BYTES, MAX_COMMAND_BYTES } from './protocol/rules.js';
+
+// The endpoint: the adapter, sessions, and the options of the handshake and of sessions.
+export { EasyWsAdapter, type EasyWsEndpoint } from './endpoint/easy-ws.adapter.js';
+export { EasyWsSession } from './endpoint/easy-ws-session.js';
 export type {
   Authenticator,
-  EasyWsAsyncOptions,
-  EasyWsOptions,
+  EndpointOptions,
   OriginCheck,
   RateLimitOptions,
   SlowConsumerPolicy,
   TokenSource,
-} from './interfaces/easy-ws-options.interface.js';
-export type { ChannelRequest, ListenChannelOptions } from './interfaces/handler-declaration.interface.js';
-export { Message, type MessageData } from './message.js';
-export { PushService } from './push.service.js';
-export { SessionRegistry } from './session-registry.js';
+} from './endpoint/interfaces/endpoint-options.interface.js';
+
+// Pushes: the service, the read-only registry, and the brokers between instances.
+export type { Broker, PushOperation, PushSink } from './push/broker.interface.js';
+export { LocalBroker } from './push/local-broker.js';
+export { PushService } from './push/push.service.js';
+export { RedisBroker } from './push/redis/redis-broker.js';
+export type { RedisBrokerOptions } from './push/redis/redis-broker-options.js';
+export { RedisUnavailableError } from './push/redis/redis-unavailable.error.js';
+export { SessionRegistry } from './push/session-registry.js';
+
+// Handlers: the decorators an application puts on its methods.
+export { ChannelParam } from './handlers/decorators/channel-param.decorator.js';
+export { Command } from './handlers/decorators/command.decorator.js';
+export { ListenChannel } from './handlers/decorators/listen-channel.decorator.js';
+export { OnClose, OnOpen } from './handlers/decorators/session-hooks.decorator.js';
+export type { ChannelRequest, ListenChannelOptions } from './handlers/interfaces/handler-declaration.interface.js';
+
+// The module.
+export type { EasyWsAsyncOptions, EasyWsOptions } from './module/easy-ws-options.interface.js';
+export { EasyWsModule } from './module/easy-ws.module.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import * as api from 'nestjs-easy-ws';
-import { DEFAULT_OPTIONS, resolveOptions } from '../lib/options.js';
+import { DEFAULT_OPTIONS, resolveOptions } from '../lib/module/options.js';
 
 // Compiled to dist/test, so the sources are two levels up.
 const root = new URL('../../', import.meta.url);

@@ -1,19 +1,15 @@
 /**
  * The client of the command protocol, for browsers and Node: `nestjs-easy-ws/client`.
  *
- * Nothing here imports Nest or Node, so a browser loads these files as they are.
+ * @packageDocumentation
+ *
+ * Nothing here imports Nest or Node, and nothing outside this folder but the protocol
+ * rules and error codes, which import nothing: a browser loads these files as they
+ * are, served with `../protocol/` beside them.
  */
-export {
-  EasyWsClient,
-  type EasyWsClientEvents,
-  type EasyWsClientOptions,
-  type EasyWsClientState,
-  type EasyWsNotice,
-  EasyWsNoticeError,
-  type ReconnectOptions,
-  type WebSocketCloseEvent,
-  type WebSocketConstructor,
-  type WebSocketLike,
-  type WebSocketMessageEvent,
-} from './easy-ws-client.js';
-export { ACKNOWLEDGED_SUBPROTOCOL, LEGACY_SUBPROTOCOL, parseTextFrame } from './protocol.js';
+export { EasyWsClient } from './easy-ws-client.js';
+export { type EasyWsClientEvents, type EasyWsClientState, type EasyWsNotice, EasyWsNoticeError } from './client-events.js';
+export type { EasyWsClientOptions, ReconnectOptions } from './client-options.js';
+export type { WebSocketCloseEvent, WebSocketConstructor, WebSocketLike, WebSocketMessageEvent } from './websocket-like.js';
+export type { EasyWsErrorCode } from '../protocol/errors.js';
+export { ACKNOWLEDGED_SUBPROTOCOL, type Acknowledgement, LEGACY_SUBPROTOCOL, type NoticeSubject, parseTextFrame } from '../protocol/rules.js';

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { INestApplication, LoggerService, ModuleMetadata } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 
 /** A running Nest application on a free port of 127.0.0.1. */
 export interface RunningApp {
@@ -19,11 +19,14 @@ export interface StartOptions {
   configure?: (app: INestApplication) => void;
   /** The port to listen on, to restart an application where clients expect it; default a free one. */
   port?: number;
+  /** Changes the testing module before it is compiled (to override a provider, say). */
+  prepare?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
 }
 
 /** Builds a real Nest application from `metadata` with `@nestjs/testing` and listens on a free port. */
 export async function startApp(metadata: ModuleMetadata, options: StartOptions = {}): Promise<RunningApp> {
-  const moduleRef = await Test.createTestingModule(metadata).compile();
+  const builder = Test.createTestingModule(metadata);
+  const moduleRef = await (options.prepare?.(builder) ?? builder).compile();
   const app = moduleRef.createNestApplication({ logger: options.logger ?? false });
   options.configure?.(app);
   await app.listen(options.port ?? 0, '127.0.0.1');

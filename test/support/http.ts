@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 /** What the server answered to a WebSocket upgrade request, as a raw HTTP client saw it. */
 export interface UpgradeAnswer {
@@ -45,4 +46,39 @@ export async function upgradeRequest(port: number, path: string, headers: Record
     }),
   ]);
   return answer as UpgradeAnswer;
+}
+
+/** The status and body of the answer to an upgrade request with `headers`, for `path` (default `/ws`). */
+export async function tryUpgrade(port: number, headers: Record<string, string> = {}, path = '/ws'): Promise<{ status: number; body: string }> {
+  const { status, body } = await upgradeRequest(port, path, headers);
+  return { status, body };
+}
+
+/**
+ * Writes `text` as it is to the server and returns everything the server sends
+ * until it closes the connection: for requests no HTTP client would send.
+ */
+export function rawExchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+/** A well-formed upgrade request for `path` (the request target is taken as it is), with extra header lines. */
+export function upgradeRequestText(target: string, ...headerLines: string[]): string {
+  return [
+    `GET ${target} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Connection: Upgrade',
+    'Upgrade: websocket',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version: 13',
+    ...headerLines,
+    '',
+    '',
+  ].join('\r\n');
 }

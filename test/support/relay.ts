@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Injectable, type LoggerService, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Injectable, Post } from '@nestjs/common';
 import { ConnectedSocket, MessageBody } from '@nestjs/websockets';
 import {
   ACKNOWLEDGED_SUBPROTOCOL,
@@ -138,27 +138,5 @@ export async function listen(client: TestClient, channel: string): Promise<void>
   const answer = await client.request(`listen: ${channel}`);
   if (answer !== `websocket: {"op":"listen","channel":"${channel}","ok":true}`) {
     throw new Error(`listen ${channel} was answered with ${answer}`);
-  }
-}
-
-/** A logger that keeps what it is told, so a test can count what was logged. */
-export class RecordingLogger implements LoggerService {
-  readonly lines: Array<{ level: 'log' | 'warn' | 'error'; message: string }> = [];
-
-  log(message: unknown): void {
-    this.lines.push({ level: 'log', message: String(message) });
-  }
-
-  warn(message: unknown): void {
-    this.lines.push({ level: 'warn', message: String(message) });
-  }
-
-  error(message: unknown): void {
-    this.lines.push({ level: 'error', message: String(message) });
-  }
-
-  /** The lines of one level. */
-  at(level: 'log' | 'warn' | 'error'): string[] {
-    return this.lines.filter((line) => line.level === level).map((line) => line.message);
   }
 }

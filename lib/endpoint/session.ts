@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { Logger } from '@nestjs/common';
+import type { WebSocket } from 'ws';
+import { CLOSE_CODES, fitCloseReason } from '../protocol/close-codes.js';
+import type { Message } from '../protocol/message.js';
+import { answerFor } from '../protocol/notices.js';
+import { ACKNOWLEDGED_SUBPROTOCOL, type NoticeSubject } from '../protocol/rules.js';
+import { EasyWsSession } from './easy-ws-session.js';
+import type { SessionLimits } from './endpoint-options.js';
+import { writeMessage } from './frame-writer.js';
+import type { SlowConsumerPolicy } from './interfaces/endpoint-options.interface.js';
+import { RateLimiter } from './rate-limiter.js';
+
+/** How many received frames may wait for their turn before the socket stops reading. */
+const INBOX_HIGH_WATER = 64;
+
+/** What `channels` gives for a session that never listened, so that reading it costs nothing. */
+const NO_CHANNELS: ReadonlySet<string> = new Set();
+
+/** Handles one frame of a session. */
+export type FrameHandler = (frame: Buffer, isBinary: boolean) => Promise<void>;
+
+const logger = new Logger('EasyWs');
+
+/**
+ * A random UUID v4 as one flat string: Node builds `randomUUID()` by concatenation, and
+ * kept as it comes, for the session's life, it is a rope of 16 strings, some 500 bytes.
+ */
+export function newSessionId(): string {
+  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
+}
+
+/**
+ * The engine's side of one connection: the `EasyWsSession` an application sees, and
+ * what the library does with it: frames handed on one at a time in the order they
+ * arrived (reading pauses while too many wait), writes bounded for a slow reader,
+ * the rate limit, the heartbeat, and a graceful finish at shutdown.
+ */
+export class Session extends EasyWsSession {
+  readonly data: Record<string, unknown>;
+  readonly acknowledged: boolean;
+  /** Frames waiting for their turn, flattened as frame, isBinary, frame, … */
+  private readonly inbox: Array<Buffer | boolean> = [];
+  /** True while a frame (or the open hooks) is being handled. */
+  private busy = true;
+  private handleFrame: FrameHandler | undefined;
+  private closing: AbortController | undefined;
+  /** The frames being handled now, and those waiting; settles when the session is idle. */
+  private work: Promise<void> = Promise.resolve();
+  /** Set on shutdown: no more reading, only the frames already received are handled. */
+  private finishing = false;
+  private answeredPing = true;
+  private dropped = 0;
+  private readonly rateLimiter: RateLimiter | undefined;
+  /** What `onceClosed` was given, in order; one socket listener serves them all, as each `once` costs a wrapper per connection. */
+  private closeCallbacks: Array<() => void> | undefined;
+  /** Made on the first listen: most sessions never listen, and an empty Set costs some 150 bytes each. */
+  private channelSet: Set<string> | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly token: string | undefined,
+    readonly headers: IncomingHttpHeaders,
+    readonly remoteAddress: string | undefined,
+    private readonly socket: WebSocket,
+    readonly limits: SessionLimits,
+    data: Record<string, unknown> = {},
+  ) {
+    super();
+    this.data = data;
+    this.acknowledged = socket.protocol === ACKNOWLEDGED_SUBPROTOCOL;
+    this.rateLimiter = limits.rateLimit && new RateLimiter(limits.rateLimit, performance.now());
+    socket.on('message', (frame: Buffer, isBinary: boolean) => this.receive(frame, isBinary));
+    socket.on('pong', () => {
+      this.answeredPing = true;
+    });
+    // A client that breaks the WebSocket protocol (invalid UTF-8, an oversized frame)
+    // is closed by ws with the matching code; without a listener the error would crash the process.
+    socket.on('error', (error: Error) => logger.debug(`Closed a connection that broke the protocol: ${error.message}`));
+    socket.on('close', () => this.hasClosed());
+  }
+
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  get channels(): ReadonlySet<string> {
+    return this.channelSet ?? NO_CHANNELS;
+  }
+
+  /** The channels this session listens to, to change; only the session registry changes it. */
+  get listening(): Set<string> {
+    return (this.channelSet ??= new Set());
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === this.socket.OPEN;
+  }
+
+  get droppedFrames(): number {
+    return this.dropped;
+  }
+
+  send(message: Message, slowConsumer?: SlowConsumerPolicy): void {
+    if (this.isOpen && this.canWrite(slowConsumer ?? this.limits.slowConsumer)) {
+      writeMessage(this.socket, message);
+    }
+  }
+
+  /** Sends the notice that answers `subject`, if the session's mode has one: `error` for a failure. */
+  notify(subject: NoticeSubject, error?: string): void {
+    const answer = answerFor(this.acknowledged, subject, error);
+    if (answer) {
+      this.send(answer);
+    }
+  }
+
+  /**
+   * Whether another frame may be written now. While `maxBufferedBytes` wait for a
+   * slow client, the policy applies: the frame is dropped (and counted) or the session
+   * is closed, so that a slow client costs bounded memory and never holds up others.
+   */
+  private canWrite(slowConsumer: SlowConsumerPolicy): boolean {
+    if (this.socket.bufferedAmount < this.limits.maxBufferedBytes) {
+      return true;
+    }
+    if (slowConsumer === 'drop') {
+      this.dropped += 1;
+    } else {
+      this.close(CLOSE_CODES.slowConsumer, 'slow consumer');
+    }
+    return false;
+  }
+
+  close(code?: number, reason?: string): void {
+    this.socket.close(code, reason === undefined ? undefined : fitCloseReason(reason));
+    // The client's answer to the close must be read even where reading was paused;
+    // what else arrives now is not handled (see receive).
+    this.socket.resume();
+  }
+
+  /** Drops the connection at once, without the closing handshake; the close hooks run as usual. */
+  terminate(): void {
+    this.socket.terminate();
+  }
+
+  onceClosed(callback: () => void): void {
+    if (this.socket.readyState === this.socket.CLOSED) {
+      callback();
+    } else {
+      // Copied rather than pushed: a pushed array reserves room for 17 callbacks per session.
+      this.closeCallbacks = this.closeCallbacks ? this.closeCallbacks.concat(callback) : [callback];
+    }
+  }
+
+  /** Aborts once the connection has closed, so that work done for the session (an Observable reply, say) can stop. */
+  get closed(): AbortSignal {
+    if (!this.closing) {
+      const closing = (this.closing = new AbortController());
+      this.onceClosed(() => closing.abort());
+    }
+    return this.closing.signal;
+  }
+
+  /** Sends the socket's frames, in order, to `handler` once `opening` has settled. */
+  serve(handler: FrameHandler, opening: Promise<void>): void {
+    this.handleFrame = handler;
+    this.work = opening
+      .catch((error: unknown) => {
+        logger.error('Opening a session failed', (error as Error)?.stack ?? error);
+        this.close(CLOSE_CODES.internalError, 'internal server error');
+      })
+      .then(() => this.drain());
+  }
+
+  /**
+   * Takes one frame from the rate limit. Returns false when the frame must not be
+   * handled; a client that keeps sending over the limit is closed with 1008.
+   */
+  admitFrame(): boolean {
+    const verdict = this.rateLimiter?.take(performance.now()) ?? 'pass';
+    if (verdict === 'abusive') {
+      this.close(CLOSE_CODES.policyViolation, 'rate limit exceeded');
+    }
+    return verdict === 'pass';
+  }
+
+  /**
+   * One heartbeat: pings the client, or, when it has not answered the previous ping,
+   * drops the connection (its close hooks then run as usual).
+   */
+  heartbeat(): void {
+    if (!this.answeredPing) {
+      this.terminate();
+    } else if (this.isOpen) {
+      this.answeredPing = false;
+      this.socket.ping();
+    }
+  }
+
+  /** For shutdown: stops reading from the client and resolves once every frame already received has been handled and its replies sent. */
+  async finish(): Promise<void> {
+    this.finishing = true;
+    this.socket.pause();
+    let work: Promise<void>;
+    do {
+      work = this.work;
+      await work;
+    } while (work !== this.work);
+  }
+
+  private hasClosed(): void {
+    const callbacks = this.closeCallbacks ?? [];
+    this.closeCallbacks = undefined;
+    for (const callback of callbacks) {
+      callback();
+    }
+  }
+
+  private receive(frame: Buffer, isBinary: boolean): void {
+    if (!this.isOpen) {
+      return; // closing: it would never be handled, so it must not take memory
+    }
+    this.inbox.push(frame, isBinary);
+    if (this.inbox.length === INBOX_HIGH_WATER * 2) {
+      this.socket.pause();
+    }
+    if (!this.busy) {
+      this.work = this.drain();
+    }
+  }
+
+  /**
+   * Handles waiting frames one at a time; reading pauses while too many wait, so
+   * nothing is dropped. A failure is contained to its frame: the next one is handled.
+   */
+  private async drain(): Promise<void> {
+    this.busy = true;
+    while (this.inbox.length > 0 && this.isOpen && this.handleFrame) {
+      const frame = this.inbox.shift() as Buffer;
+      const isBinary = this.inbox.shift() as boolean;
+      try {
+        await this.handleFrame(frame, isBinary);
+      } catch (error) {
+        logger.error('Handling a frame failed', (error as Error)?.stack ?? error);
+      }
+      if (this.socket.isPaused && !this.finishing && this.inbox.length <= INBOX_HIGH_WATER) {
+        this.socket.resume();
+      }
+    }
+    this.inbox.length = 0;
+    this.busy = false;
+  }
+}

@@ -1,0 +1,115 @@
+import { MAX_CHANNEL_BYTES } from '../protocol/rules.js';
+
+/** A channel name matched to its declaration, with the values of the pattern's params. */
+export interface ChannelMatch<T> {
+  readonly target: T;
+  readonly params: Record<string, string>;
+}
+
+interface Pattern<T> {
+  readonly segments: ReadonlyArray<{ readonly literal: string } | { readonly param: string }>;
+  readonly target: T;
+}
+
+/**
+ * Finds the declaration a channel name belongs to: an exact name first, then the
+ * most specific pattern (the one with the most literal segments).
+ */
+export class ChannelMatcher<T> {
+  private readonly exact = new Map<string, T>();
+  private readonly patterns: Array<Pattern<T>> = [];
+  /** Declarations by shape (`rooms/:`), to catch two that would match the same names. */
+  private readonly shapes = new Map<string, T>();
+
+  /**
+   * Adds a declaration, unless one that matches the same names is there already:
+   * then nothing is added and that one is returned.
+   * @throws Error when the pattern is not valid.
+   */
+  add(pattern: string, target: T): T | undefined {
+    const problem = patternProblem(pattern);
+    if (problem) {
+      throw new Error(problem);
+    }
+    const segments = pattern.split('/').map((segment) =>
+      segment.startsWith(':') ? { param: segment.slice(1) } : { literal: segment },
+    );
+    const shape = segments.map((segment) => ('literal' in segment ? segment.literal : ':')).join('/');
+    const clash = this.shapes.get(shape);
+    if (clash !== undefined) {
+      return clash;
+    }
+    this.shapes.set(shape, target);
+    if (segments.every((segment) => 'literal' in segment)) {
+      this.exact.set(pattern, target);
+    } else {
+      this.patterns.push({ segments, target });
+      this.patterns.sort((a, b) => literalCount(b) - literalCount(a));
+    }
+    return undefined;
+  }
+
+  /** The declaration `channel` belongs to, or `undefined` when it "does not exist". */
+  match(channel: string): ChannelMatch<T> | undefined {
+    const exact = this.exact.get(channel);
+    if (exact !== undefined) {
+      return { target: exact, params: {} };
+    }
+    if (this.patterns.length === 0 || Buffer.byteLength(channel) > MAX_CHANNEL_BYTES) {
+      return undefined;
+    }
+    const parts = channel.split('/');
+    for (const pattern of this.patterns) {
+      const params = matchSegments(pattern, parts);
+      if (params) {
+        return { target: pattern.target, params };
+      }
+    }
+    return undefined;
+  }
+}
+
+function patternProblem(pattern: string): string | undefined {
+  if (typeof pattern !== 'string' || pattern.length === 0) {
+    return 'a channel must be a non-empty string';
+  }
+  if (Buffer.byteLength(pattern) > MAX_CHANNEL_BYTES) {
+    return `a channel is at most ${MAX_CHANNEL_BYTES} bytes`;
+  }
+  const names = pattern
+    .split('/')
+    .filter((segment) => segment.startsWith(':'))
+    .map((segment) => segment.slice(1));
+  if (names.some((name) => !/^[A-Za-z_$][\w$]*$/.test(name))) {
+    return 'a ":param" segment needs a name of letters, digits and "_"';
+  }
+  if (new Set(names).size !== names.length) {
+    return 'a pattern cannot use the same ":param" twice';
+  }
+  return undefined;
+}
+
+function literalCount<T>(pattern: Pattern<T>): number {
+  return pattern.segments.filter((segment) => 'literal' in segment).length;
+}
+
+function matchSegments<T>(pattern: Pattern<T>, parts: string[]): Record<string, string> | undefined {
+  if (parts.length !== pattern.segments.length) {
+    return undefined;
+  }
+  const params: Record<string, string> = {};
+  for (let index = 0; index < parts.length; index++) {
+    const segment = pattern.segments[index];
+    const part = parts[index];
+    if ('literal' in segment) {
+      if (segment.literal !== part) {
+        return undefined;
+      }
+    } else if (part.length === 0) {
+      return undefined;
+    } else {
+      params[segment.param] = part;
+    }
+  }
+  return params;
+}

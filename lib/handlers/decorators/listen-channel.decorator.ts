@@ -1,0 +1,13 @@
+import { SetMetadata } from '@nestjs/common';
+import { EASY_WS_HANDLER_METADATA } from '../handler-metadata.js';
+import type { HandlerDeclaration, ListenChannelOptions } from '../interfaces/handler-declaration.interface.js';
+
+/**
+ * Declares a channel clients may `listen` to: an exact name (`news`) or a pattern
+ * whose `:param` segments each match one non-empty segment (`rooms/:room`). Guards
+ * on the method decide who may listen; the method's return value, if any, is the
+ * first frame the new listener gets. `options.slowConsumer` overrides, for this
+ * channel's pushes, what happens to a listener that reads too slowly.
+ */
+export const ListenChannel = (pattern: string, options: ListenChannelOptions = {}): MethodDecorator =>
+  SetMetadata<string, HandlerDeclaration>(EASY_WS_HANDLER_METADATA, { kind: 'channel', pattern, slowConsumer: options.slowConsumer });

@@ -1,0 +1,52 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { ChannelSettings, ChannelSettingsSource } from '../push/push.constants.js';
+import type { ChannelMatcher } from './channel-matcher.js';
+import { EasyWsExplorer } from './easy-ws.explorer.js';
+import type { ChannelHandler, Handlers, RouteHandler } from './interfaces/route-handler.interface.js';
+
+/**
+ * Every handler of the application, found on module init (once every provider of every
+ * module exists) and fixed from then on. The endpoint opens only at bootstrap, after
+ * every module's init, so no frame arrives before the table is complete.
+ */
+@Injectable()
+export class HandlerTable implements OnModuleInit, ChannelSettingsSource {
+  private handlers: Handlers | undefined;
+
+  constructor(private readonly explorer: EasyWsExplorer) {}
+
+  onModuleInit(): void {
+    this.handlers = this.explorer.explore();
+  }
+
+  /** The `@Command` methods, by command. */
+  get commands(): ReadonlyMap<string, RouteHandler> {
+    return this.found().commands;
+  }
+
+  /** The `@ListenChannel` methods, by the channels they match. */
+  get channels(): ChannelMatcher<ChannelHandler> {
+    return this.found().channels;
+  }
+
+  /** The `@OnOpen` methods, in the order they were found. */
+  get open(): readonly RouteHandler[] {
+    return this.found().open;
+  }
+
+  /** The `@OnClose` methods, in the order they were found. */
+  get close(): readonly RouteHandler[] {
+    return this.found().close;
+  }
+
+  settingsOf(channel: string): ChannelSettings | undefined {
+    return this.found().channels.match(channel)?.target.settings;
+  }
+
+  private found(): Handlers {
+    if (!this.handlers) {
+      throw new Error('EasyWs: the handler table is read before module init, when it is built');
+    }
+    return this.handlers;
+  }
+}

@@ -1,0 +1,18 @@
+import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency } from '@nestjs/common';
+import type { EndpointOptions } from '../endpoint/interfaces/endpoint-options.interface.js';
+import type { Broker } from '../push/broker.interface.js';
+
+/** Options of `EasyWsModule.forRoot()`: the endpoint's, and how pushes reach other instances. Every one has a default. */
+export interface EasyWsOptions extends EndpointOptions {
+  /** Carries pushes between instances. Default: in-process, for a single instance. */
+  broker?: Broker;
+}
+
+/** Options of `EasyWsModule.forRootAsync()`, for options that need other providers. */
+export interface EasyWsAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** Providers to hand to `useFactory`, in order. */
+  inject?: Array<InjectionToken | OptionalFactoryDependency>;
+  /** Builds the options. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the injected providers' types are the caller's to state
+  useFactory: (...args: any[]) => EasyWsOptions | Promise<EasyWsOptions>;
+}

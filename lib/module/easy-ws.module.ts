@@ -1,0 +1,71 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { DiscoveryModule, ExternalContextCreator } from '@nestjs/core';
+import { CommandRouter } from '../handlers/command-router.js';
+import { EasyWsExplorer } from '../handlers/easy-ws.explorer.js';
+import { HandlerInvoker } from '../handlers/handler-invoker.js';
+import { HandlerTable } from '../handlers/handler-table.js';
+import { LocalSessions } from '../push/local-sessions.js';
+import { CHANNEL_SETTINGS, EASY_WS_BROKER } from '../push/push.constants.js';
+import { PushService } from '../push/push.service.js';
+import { SessionRegistry } from '../push/session-registry.js';
+import type { EasyWsAsyncOptions, EasyWsOptions } from './easy-ws-options.interface.js';
+import { EasyWsServer } from './easy-ws.server.js';
+import { EASY_WS_OPTIONS, type ResolvedEasyWsOptions, resolveOptions } from './options.js';
+
+/**
+ * The providers of the module, in the order of what each needs: the options give the
+ * broker; the invoker wraps methods with Nest's context creator; the explorer fills
+ * the handler table on init, and the table tells the
+ * registry each channel's settings; the registry starts the broker on init; the
+ * router serves sessions from the table and the registry; the server opens the
+ * endpoint at bootstrap, once all of that is ready.
+ */
+const PROVIDERS: Provider[] = [
+  { provide: EASY_WS_BROKER, inject: [EASY_WS_OPTIONS], useFactory: (options: ResolvedEasyWsOptions) => options.broker },
+  { provide: HandlerInvoker, inject: [ExternalContextCreator], useFactory: (creator: ExternalContextCreator) => new HandlerInvoker(creator) },
+  EasyWsExplorer,
+  HandlerTable,
+  { provide: CHANNEL_SETTINGS, useExisting: HandlerTable },
+  LocalSessions,
+  { provide: SessionRegistry, useExisting: LocalSessions },
+  PushService,
+  CommandRouter,
+  EasyWsServer,
+];
+
+/**
+ * The command-protocol WebSocket endpoint of a Nest application. Import it once,
+ * in the root module; it is global, so `PushService` and `SessionRegistry` can be
+ * injected anywhere.
+ */
+@Module({})
+export class EasyWsModule {
+  /**
+   * Serves the endpoint with these options.
+   * @throws TypeError (`EASY_WS_INVALID_OPTIONS`) for options that cannot work, where the module is declared.
+   */
+  static forRoot(options: EasyWsOptions = {}): DynamicModule {
+    resolveOptions(options); // a mistake fails where the module is declared
+    // Resolved again for each app: the default broker must not be shared by two apps built from one module.
+    return EasyWsModule.build([], { provide: EASY_WS_OPTIONS, useFactory: () => resolveOptions(options) });
+  }
+
+  /** Serves the endpoint with options built from other providers (a `ConfigService`, a `JwtService`). */
+  static forRootAsync(options: EasyWsAsyncOptions): DynamicModule {
+    return EasyWsModule.build(options.imports ?? [], {
+      provide: EASY_WS_OPTIONS,
+      inject: options.inject ?? [],
+      useFactory: async (...args: unknown[]) => resolveOptions(await options.useFactory(...args)),
+    });
+  }
+
+  private static build(imports: NonNullable<EasyWsAsyncOptions['imports']>, options: Provider): DynamicModule {
+    return {
+      module: EasyWsModule,
+      global: true,
+      imports: [DiscoveryModule, ...imports],
+      providers: [options, ...PROVIDERS],
+      exports: [PushService, SessionRegistry],
+    };
+  }
+}

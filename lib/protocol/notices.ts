@@ -1,0 +1,48 @@
+import { encodeFrame, type ParsedFrame } from './frame-codec.js';
+import { Message } from './message.js';
+import { NOTICE_COMMAND, type NoticeSubject } from './rules.js';
+
+/** The fixed notice texts of the protocol; old clients match on them. */
+export const NOTICES = {
+  notAuthorized: 'not authorized',
+  channelDoesNotExist: 'channel does not exist',
+  alreadyListening: 'already listening',
+  notSupported: 'command not supported by server',
+  notListening: 'not listening',
+  internalError: 'internal server error',
+  invalidJson: 'data is not valid JSON',
+  tooManyChannels: 'too many channels',
+  rateLimited: 'rate limited',
+} as const;
+
+/** A server notice, `websocket: <text>`; only the library itself sends these. */
+export function noticeMessage(text: string): Message {
+  return Message.fromFrame(encodeFrame(NOTICE_COMMAND, text), false);
+}
+
+/** Notices in the original form, encoded once. */
+const LEGACY_NOTICES = new Map(Object.values(NOTICES).map((text) => [text as string, noticeMessage(text)]));
+
+/** What a frame is, as a notice that answers it names it. */
+export function subjectOf(parsed: ParsedFrame | undefined): NoticeSubject {
+  if (!parsed) {
+    return { op: 'frame' };
+  }
+  const { command, data } = parsed;
+  return command === 'listen' || command === 'unlisten' ? { op: command, channel: data.toString() } : { op: 'command', command };
+}
+
+/**
+ * The notice that answers `subject`, if the mode has one: in the original mode only
+ * failures are answered, with the bare text; in acknowledged mode every answer is
+ * JSON that names what it answers.
+ */
+export function answerFor(acknowledged: boolean, subject: NoticeSubject, error: string): Message;
+export function answerFor(acknowledged: boolean, subject: NoticeSubject, error?: string): Message | undefined;
+export function answerFor(acknowledged: boolean, subject: NoticeSubject, error?: string): Message | undefined {
+  if (acknowledged) {
+    const answer = error === undefined ? { ...subject, ok: true } : { ...subject, ok: false, error };
+    return noticeMessage(JSON.stringify(answer));
+  }
+  return error === undefined ? undefined : (LEGACY_NOTICES.get(error) ?? noticeMessage(error));
+}

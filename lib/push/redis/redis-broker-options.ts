@@ -1,0 +1,52 @@
+import type { LoggerService } from '@nestjs/common';
+import { Cluster, Redis } from 'ioredis';
+import { invalidOption } from '../../utils/option-checks.js';
+
+/** Options of `RedisBroker`: give a `url` or a `client`. */
+export interface RedisBrokerOptions {
+  /**
+   * A Redis URL (`redis://`, `rediss://`, with credentials and database if needed).
+   * The broker then makes both of its connections itself and closes them on shutdown.
+   */
+  url?: string;
+  /**
+   * An ioredis client (`Redis` or `Cluster`) to publish with. The broker duplicates it
+   * for its subscriber connection, which it owns; the client itself stays yours: the
+   * broker never closes it.
+   */
+  client?: Redis | Cluster;
+  /**
+   * Starts the name of every Redis channel the broker uses. Instances with the same
+   * prefix form one application; another prefix shares the Redis without crosstalk.
+   * Default `'easy-ws:'`.
+   */
+  prefix?: string;
+  /**
+   * Whether to use sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`, Redis 7 or later), which
+   * keeps each message on the shard that owns its channel instead of copying it to
+   * every node of a cluster. Default: `true` for a `Cluster`, `false` for a single server.
+   */
+  sharded?: boolean;
+  /** Where the broker reports that Redis went away and came back. Default: Nest's `Logger`. */
+  logger?: LoggerService;
+}
+
+/** The default of `prefix`. */
+export const DEFAULT_REDIS_PREFIX = 'easy-ws:';
+
+/** @throws TypeError (`EASY_WS_INVALID_OPTIONS`) when the options name neither or both of `url` and `client`, or are malformed. */
+export function checkRedisBrokerOptions(options: RedisBrokerOptions): void {
+  const owner = 'RedisBroker';
+  if ((options?.url === undefined) === (options?.client === undefined)) {
+    throw invalidOption(owner, 'give either "url" or "client"');
+  }
+  if (options.url !== undefined && (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url))) {
+    throw invalidOption(owner, `"url" must be a redis:// or rediss:// URL, got ${JSON.stringify(options.url)}`);
+  }
+  if (options.client !== undefined && !(options.client instanceof Redis) && !(options.client instanceof Cluster)) {
+    throw invalidOption(owner, '"client" must be an ioredis Redis or Cluster');
+  }
+  if (options.prefix !== undefined && typeof options.prefix !== 'string') {
+    throw invalidOption(owner, '"prefix" must be a string');
+  }
+}

@@ -1,0 +1,80 @@
+import { Injectable, type LoggerService } from '@nestjs/common';
+import { ConnectedSocket, MessageBody } from '@nestjs/websockets';
+import { Command, EasyWsModule, type EasyWsOptions, type EasyWsSession, ListenChannel, Message, OnClose, OnOpen } from 'nestjs-easy-ws';
+import { type RunningApp, startApp } from './app.js';
+import { TestClient } from './client.js';
+
+/**
+ * The handlers of the hardening tests: a `welcome: <session id>` on open, the command
+ * `echo`, the channels `news`, `rooms/:room`, `ticker` (drop policy) and `chat`, and a
+ * close hook that tests can await.
+ */
+@Injectable()
+export class ScenarioHandlers {
+  /** The open sessions, by id. */
+  readonly sessions = new Map<string, EasyWsSession>();
+  /** How many close hooks have run. */
+  closed = 0;
+  private readonly closeWaiters = new Set<{ count: number; resolve: () => void }>();
+
+  @OnOpen()
+  open(@ConnectedSocket() session: EasyWsSession) {
+    this.sessions.set(session.id, session);
+    return new Message('welcome', session.id);
+  }
+
+  @OnClose()
+  close(@ConnectedSocket() session: EasyWsSession) {
+    this.sessions.delete(session.id);
+    this.closed += 1;
+    for (const waiter of this.closeWaiters) {
+      if (this.closed >= waiter.count) {
+        this.closeWaiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+
+  @Command('echo')
+  echo(@MessageBody() data: string | Buffer) {
+    return new Message('echo', data);
+  }
+
+  @ListenChannel('news')
+  news() {}
+
+  @ListenChannel('rooms/:room')
+  room() {}
+
+  @ListenChannel('ticker', { slowConsumer: 'drop' })
+  ticker() {}
+
+  @ListenChannel('chat')
+  chat() {}
+
+  /** Resolves once `count` close hooks have run in all. */
+  closedAtLeast(count: number): Promise<void> {
+    return this.closed >= count ? Promise.resolve() : new Promise((resolve) => this.closeWaiters.add({ count, resolve }));
+  }
+}
+
+/** A running app with the scenario handlers and these module options. */
+export interface ScenarioApp extends RunningApp {
+  readonly handlers: ScenarioHandlers;
+}
+
+/** Starts an app with the scenario handlers and `options`; it logs to `logger`, if given. */
+export async function startScenarioApp(options: EasyWsOptions, logger?: LoggerService): Promise<ScenarioApp> {
+  const running = await startApp({ imports: [EasyWsModule.forRoot(options)], providers: [ScenarioHandlers] }, { logger });
+  return { ...running, handlers: running.app.get(ScenarioHandlers) };
+}
+
+/** Connects a `TestClient` to the scenario endpoint at `url` and reads its welcome, so that its next frame is an answer. */
+export async function connectWelcomed(url: string, options: Parameters<typeof TestClient.connect>[1] = {}): Promise<TestClient> {
+  const client = await TestClient.connect(url, options);
+  const welcome = await client.next();
+  if (!welcome.startsWith('welcome: ')) {
+    throw new Error(`expected the welcome frame, got ${welcome}`);
+  }
+  return client;
+}
