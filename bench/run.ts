@@ -265,7 +265,7 @@ async function main(): Promise<void> {
   const markdown = [
     '# Benchmarks',
     '',
-    'Produced by `npm run bench`; see the README\'s Performance section for what each figure measures.',
+    'Produced by `npm run bench`; see docs/performance.md for what each figure measures.',
     '',
     ...machineLines,
     '',

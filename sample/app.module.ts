@@ -14,7 +14,7 @@ const USER_NAME = /^[\w-]{1,32}$/;
       authenticate: (token) => USER_NAME.test(token) && { user: token },
       // The cookie is sent by any page the user visits; only the sample's own page may use it.
       allowedOrigins: (origin, request) => URL.canParse(origin) && new URL(origin).host === request.headers.host,
-      // With REDIS_URL set, instances of the sample share rooms and pushes (README: Scaling out).
+      // With REDIS_URL set, instances of the sample share rooms and pushes (docs/scaling-out.md).
       broker: process.env.REDIS_URL ? new RedisBroker({ url: process.env.REDIS_URL }) : undefined,
     }),
   ],

@@ -4,6 +4,7 @@ import { Logger, type WebSocketAdapter, type WsMessageHandler } from '@nestjs/co
 import { WebSocketServer, type WebSocket } from 'ws';
 import { filter, lastValueFrom, type Observable, tap } from 'rxjs';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
+import { withCode } from '../protocol/errors.js';
 import { Message } from '../protocol/message.js';
 import { NOTICES } from '../protocol/notices.js';
 import { ACKNOWLEDGED_SUBPROTOCOL, LEGACY_SUBPROTOCOL } from '../protocol/rules.js';
@@ -66,7 +67,10 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
   /** Starts answering upgrades on `options.path` (default: the adapter's path). */
   create(port: number, options: { path?: string } = {}): EasyWsEndpoint {
     if (port) {
-      throw new Error(`EasyWsAdapter serves the application's own HTTP server; a gateway port (${port}) is not supported`);
+      throw withCode(
+        new Error(`EasyWsAdapter serves the application's own HTTP server; a gateway port (${port}) is not supported: give the gateway a path instead`),
+        'EASY_WS_INVALID_OPTIONS',
+      );
     }
     const path = options.path ?? this.options.path;
     const sessions = new Set<Session>();

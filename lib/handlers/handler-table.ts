@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { withCode } from '../protocol/errors.js';
 import type { ChannelSettings, ChannelSettingsSource } from '../push/push.constants.js';
 import type { ChannelMatcher } from './channel-matcher.js';
 import { EasyWsExplorer } from './easy-ws.explorer.js';
@@ -45,7 +46,7 @@ export class HandlerTable implements OnModuleInit, ChannelSettingsSource {
 
   private found(): Handlers {
     if (!this.handlers) {
-      throw new Error('EasyWs: the handler table is read before module init, when it is built');
+      throw withCode(new Error('EasyWs: the handler table is read before module init, when it is built'), 'EASY_WS_NOT_STARTED');
     }
     return this.handlers;
   }

@@ -1,3 +1,4 @@
+import { withCode } from '../protocol/errors.js';
 import type { Broker, PushOperation, PushSink } from './broker.interface.js';
 
 /**
@@ -6,14 +7,20 @@ import type { Broker, PushOperation, PushSink } from './broker.interface.js';
 export class LocalBroker implements Broker {
   private sink: PushSink | undefined;
 
-  /** Takes the local sessions' sink; pushes before this do nothing. */
+  /** Takes the local sessions' sink. */
   async start(sink: PushSink): Promise<void> {
     this.sink = sink;
   }
 
-  /** Carries `operation` out on this instance, at once. */
+  /**
+   * Carries `operation` out on this instance, at once.
+   * @throws Error (`EASY_WS_NOT_STARTED`) before the module started the broker, or after it closed it.
+   */
   async publish(operation: PushOperation): Promise<void> {
-    this.sink?.(operation);
+    if (!this.sink) {
+      throw withCode(new Error('LocalBroker: not started, or closed; push once the application has initialised'), 'EASY_WS_NOT_STARTED');
+    }
+    this.sink(operation);
   }
 
   /** Nothing to do: there are no other instances to listen to. */

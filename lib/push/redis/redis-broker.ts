@@ -52,7 +52,7 @@ export class RedisBroker implements Broker {
    */
   async start(sink: PushSink): Promise<void> {
     if (this.started) {
-      throw withCode(new Error('RedisBroker: already started; a broker serves one application'), 'EASY_WS_NOT_STARTED');
+      throw withCode(new Error('RedisBroker: already started; a broker serves one application, so give each its own'), 'EASY_WS_INVALID_OPTIONS');
     }
     this.started = true;
     const connections = new RedisConnections(this.options, this.logger);
