@@ -1,5 +1,5 @@
 import { withCode } from '../protocol/errors.js';
-import { ACKNOWLEDGED_SUBPROTOCOL, type Acknowledgement } from '../protocol/rules.js';
+import { ACKNOWLEDGED_SUBPROTOCOL, type Acknowledgement, NOTICE_COMMAND, type ServerEvent, type StreamPosition } from '../protocol/rules.js';
 import { type ClientEvents, type EasyWsNotice, EasyWsNoticeError } from './client-events.js';
 import type { WebSocketLike } from './websocket-like.js';
 
@@ -14,7 +14,7 @@ interface ChannelRequest {
 }
 
 /** An answer the current connection waits for; without a request, it is a listen made again after a reconnect. */
-interface PendingAnswer {
+export interface PendingAnswer {
   readonly op: ChannelOp;
   readonly channel: string;
   readonly request?: ChannelRequest;
@@ -24,8 +24,10 @@ interface PendingAnswer {
  * The client's channels: those the server confirmed (listened to again on every new
  * connection), the `listen` and `unlisten` requests not answered yet (sent again on a
  * new connection), and the answers the current connection waits for. In acknowledged
- * mode a request settles with the server's answer; in the original protocol, which
- * answers success with silence, it settles once sent.
+ * mode a request settles with the server's answer, and a listen is a request of that
+ * mode (`websocket: {"op":"listen",…}`) that asks for positions and presence events,
+ * from where the client stands in the channel's history when it knows; in the
+ * original protocol, which answers success with silence, it settles once sent.
  */
 export class ChannelRequests {
   /** The channels the server confirmed. */
@@ -34,7 +36,11 @@ export class ChannelRequests {
   private requests: ChannelRequest[] = [];
   private pending: PendingAnswer[] = [];
 
-  constructor(private readonly events: ClientEvents) {}
+  constructor(
+    private readonly events: ClientEvents,
+    /** Where the client stands in a channel's history, to listen from there. */
+    private readonly sinceOf: (channel: string) => StreamPosition | undefined,
+  ) {}
 
   /** Whether an answer to a listen made again on this connection is still to come. */
   get relistening(): boolean {
@@ -65,18 +71,19 @@ export class ChannelRequests {
 
   /**
    * Applies an acknowledged-mode answer to the listen or unlisten it answers.
-   * @returns false when it answers none of them.
+   * @returns what it answered, or `undefined` when it answers none of them.
    */
-  answer(answer: Acknowledgement): boolean {
+  answer(answer: Acknowledgement): PendingAnswer | undefined {
     if (answer.op !== 'listen' && answer.op !== 'unlisten') {
-      return false;
+      return undefined;
     }
     const index = this.pending.findIndex((pending) => pending.op === answer.op && pending.channel === answer.channel);
     if (index === -1) {
-      return false;
+      return undefined;
     }
-    this.settle(this.pending.splice(index, 1)[0], answer);
-    return true;
+    const [pending] = this.pending.splice(index, 1);
+    this.settle(pending, answer);
+    return pending;
   }
 
   /** The connection closed: nothing sent on it will be answered. */
@@ -96,9 +103,11 @@ export class ChannelRequests {
 
   /** Sends a listen or unlisten on the open connection and notes the answer it waits for. */
   private transmit(socket: WebSocketLike, op: ChannelOp, channel: string, request?: ChannelRequest): void {
-    socket.send(`${op}: ${channel}`);
+    const acknowledged = socket.protocol === ACKNOWLEDGED_SUBPROTOCOL;
+    const since = this.sinceOf(channel);
+    socket.send(acknowledged && op === 'listen' ? `${NOTICE_COMMAND}: ${JSON.stringify({ op, channel, ...(since && { since }) })}` : `${op}: ${channel}`);
     const pending = { op, channel, request };
-    if (socket.protocol === ACKNOWLEDGED_SUBPROTOCOL) {
+    if (acknowledged) {
       this.pending.push(pending);
     } else {
       // The original protocol answers success with silence, and a failure without saying what it answers.
@@ -136,13 +145,20 @@ export function noticeOf(answer: Extract<Acknowledgement, { ok: false }>): EasyW
   return { text: answer.error, op: answer.op, ...(channel !== undefined && { channel }), ...(command !== undefined && { command }) };
 }
 
+/** An acknowledged-mode notice: an answer to something the client asked, or an event the server tells of its own accord. */
+export type ParsedNotice = { readonly answer: Acknowledgement } | { readonly event: ServerEvent };
+
 /** The acknowledged-mode notice in `text`, or `undefined` for a notice in the original form. */
-export function parseAcknowledgement(text: string): Acknowledgement | undefined {
+export function parseNotice(text: string): ParsedNotice | undefined {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    const answer = value as Partial<Acknowledgement> | null;
-    return typeof answer?.op === 'string' && typeof answer.ok === 'boolean' ? (value as Acknowledgement) : undefined;
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  const notice = value as { op?: unknown; ok?: unknown; event?: unknown } | null;
+  if (typeof notice?.op === 'string' && typeof notice.ok === 'boolean') {
+    return { answer: value as Acknowledgement };
+  }
+  return typeof notice?.event === 'string' ? { event: value as ServerEvent } : undefined;
 }

@@ -1,4 +1,4 @@
-import type { Acknowledgement } from '../protocol/rules.js';
+import type { Acknowledgement, PresenceMember } from '../protocol/rules.js';
 
 /** Where the client is in its life. */
 export type EasyWsClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -35,6 +35,22 @@ export interface EasyWsClientEvents {
    */
   notice: EasyWsNotice;
   /**
+   * A channel with history was listened to again from where the client stood (after a
+   * reconnect, or with `listen(channel, { since })`), or a gap in it was filled.
+   * `recovered` is true when every missed frame was delivered, in order (`missed` of
+   * them); false when the server's history no longer covers the gap (trimmed, expired,
+   * or begun anew), and the application should reload its state of the channel.
+   */
+  recovery: { readonly channel: string; readonly recovered: boolean; readonly missed?: number };
+  /** A session joined a presence channel the client listens to. */
+  join: { readonly channel: string } & PresenceMember;
+  /** A session left a presence channel the client listens to. */
+  leave: { readonly channel: string } & PresenceMember;
+  /** The server stopped the client listening to `channel` (its guard denied it when checked again): it is not listened to again. */
+  left: { readonly channel: string; readonly reason: string };
+  /** The server took a refreshed token; `expiresAt` is when it expires, in milliseconds since the epoch. */
+  refreshed: { readonly expiresAt?: number };
+  /**
    * Something could not be handed to the application: a handler threw, `onJson`
    * data was not JSON (both with the frame's `command`), an event handler threw, or
    * the server sent a frame with no command. Without a handler for this event, the
@@ -65,7 +81,18 @@ type EventHandlers = { [K in keyof EasyWsClientEvents]: Set<(event: EasyWsClient
  * stopping the others.
  */
 export class ClientEvents {
-  private readonly handlers: EventHandlers = { open: new Set(), close: new Set(), reconnecting: new Set(), notice: new Set(), error: new Set() };
+  private readonly handlers: EventHandlers = {
+    open: new Set(),
+    close: new Set(),
+    reconnecting: new Set(),
+    notice: new Set(),
+    recovery: new Set(),
+    join: new Set(),
+    leave: new Set(),
+    left: new Set(),
+    refreshed: new Set(),
+    error: new Set(),
+  };
 
   /** Adds a handler; returns the function that removes it. */
   on<K extends keyof EasyWsClientEvents>(event: K, handler: (event: EasyWsClientEvents[K]) => void): () => void {

@@ -27,6 +27,12 @@ export interface EasyWsClientOptions {
   readonly maxQueuedFrames?: number;
   /** A source of random numbers in [0, 1) for the jitter of reconnect delays. Default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * Gets a new auth token when the server says the current one expires (acknowledged
+   * mode): the client sends it over the socket and keeps its connection, channels and
+   * frames. Without it, the server closes the session with 4001 when the token expires.
+   */
+  readonly refreshToken?: () => Promise<string>;
 }
 
 /** The client options with every default filled in. */
@@ -35,6 +41,7 @@ export interface ResolvedClientOptions {
   readonly reconnect: Required<ReconnectOptions> | false;
   readonly maxQueuedFrames: number;
   readonly random: () => number;
+  readonly refreshToken: (() => Promise<string>) | undefined;
 }
 
 const DEFAULT_RECONNECT = { minDelay: 500, maxDelay: 30_000, factor: 2, maxAttempts: Infinity } as const;
@@ -59,6 +66,7 @@ export function resolveClientOptions(options: EasyWsClientOptions): ResolvedClie
     reconnect: options.reconnect === false ? false : resolveReconnect(options.reconnect),
     maxQueuedFrames,
     random: options.random ?? Math.random,
+    refreshToken: options.refreshToken,
   };
 }
 

@@ -1,7 +1,20 @@
 import { withCode } from '../protocol/errors.js';
-import { ACKNOWLEDGED_SUBPROTOCOL, commandProblem, LEGACY_SUBPROTOCOL, NOTICE_COMMAND, parseTextFrame } from '../protocol/rules.js';
-import { ChannelRequests, noticeOf, parseAcknowledgement } from './channel-requests.js';
+import {
+  ACKNOWLEDGED_SUBPROTOCOL,
+  type Acknowledgement,
+  commandProblem,
+  LEGACY_SUBPROTOCOL,
+  NOTICE_COMMAND,
+  type PresenceMember,
+  parseTextFrame,
+  type ServerEvent,
+  type StreamPosition,
+} from '../protocol/rules.js';
+import { ChannelPositions, type PositionVerdict } from './channel-positions.js';
+import { ChannelRequests, noticeOf, type PendingAnswer, parseNotice } from './channel-requests.js';
 import { ClientEvents, type EasyWsClientEvents, type EasyWsClientState } from './client-events.js';
+import { type PresenceChange, PresenceView } from './presence-view.js';
+import { TokenRefresh } from './token-refresh.js';
 import { type EasyWsClientOptions, reconnectDelay, type ResolvedClientOptions, resolveClientOptions } from './client-options.js';
 import { OPEN, type WebSocketCloseEvent, type WebSocketLike } from './websocket-like.js';
 
@@ -22,8 +35,13 @@ export class EasyWsClient {
   private readonly options: ResolvedClientOptions;
   private readonly handlers = new Map<string, Set<(data: string) => void>>();
   private readonly events = new ClientEvents();
-  private readonly channelRequests = new ChannelRequests(this.events);
+  private readonly positions = new ChannelPositions();
+  private readonly channelRequests = new ChannelRequests(this.events, (channel) => this.positions.get(channel));
+  private readonly presenceView = new PresenceView();
+  private readonly tokenRefresh: TokenRefresh;
   private queue: string[] = [];
+  /** What to do with the next frame, as the position notice before it said. */
+  private nextFrame: PositionVerdict | undefined;
 
   private socket: WebSocketLike | undefined;
   private currentState: EasyWsClientState = 'connecting';
@@ -44,6 +62,7 @@ export class EasyWsClient {
   constructor(url: string | URL, options: EasyWsClientOptions = {}) {
     this.url = String(url);
     this.options = resolveClientOptions(options);
+    this.tokenRefresh = new TokenRefresh(this.options.refreshToken, this.events);
     this.connect();
   }
 
@@ -120,13 +139,37 @@ export class EasyWsClient {
   }
 
   /**
-   * Listens to `channel`; after a reconnect the client listens to it again by itself.
-   * While disconnected, the request goes out once connected.
+   * Listens to `channel`; after a reconnect the client listens to it again by itself,
+   * from where it stood in the channel's history, so that it gets what it missed. While
+   * disconnected, the request goes out once connected.
+   * @param options.since a position kept from an earlier page (`position(channel)`): the
+   *   client gets the frames after it first, and a `recovery` event says whether all.
    * @returns a promise that resolves once the server confirmed, and rejects with an
    *   `EasyWsNoticeError` whose message is the server's notice text when it refused.
    */
-  listen(channel: string): Promise<void> {
+  listen(channel: string, options: { readonly since?: StreamPosition } = {}): Promise<void> {
+    if (options.since !== undefined && !this.channelRequests.listening.has(channel)) {
+      this.positions.set(channel, options.since);
+    }
     return this.request('listen', channel);
+  }
+
+  /**
+   * Where the client stands in the history of `channel`: the epoch and the offset of
+   * the last frame it delivered; `undefined` for a channel without history, or before
+   * the server said. Keep it to listen from there later (`listen(channel, { since })`).
+   */
+  position(channel: string): StreamPosition | undefined {
+    return this.positions.get(channel);
+  }
+
+  /**
+   * The members of a presence channel the client listens to, as the server last told
+   * (kept up to date by the `join` and `leave` events, brought up to date after a
+   * reconnect); `undefined` for a channel without presence.
+   */
+  presence(channel: string): PresenceMember[] | undefined {
+    return this.presenceView.members(channel);
   }
 
   /** Stops listening to `channel`; settles like `listen`. */
@@ -193,7 +236,9 @@ export class EasyWsClient {
 
   private onClose(event: WebSocketCloseEvent): void {
     this.socket = undefined;
+    this.nextFrame = undefined;
     this.channelRequests.connectionLost();
+    this.positions.connectionLost();
     this.openPending = false;
     const { reconnect } = this.options;
     const willReconnect = !this.closing && reconnect !== false && this.attempt < reconnect.maxAttempts;
@@ -250,6 +295,11 @@ export class EasyWsClient {
     } else if (frame.command === NOTICE_COMMAND) {
       this.receiveNotice(frame.data);
     } else {
+      const verdict = this.nextFrame;
+      this.nextFrame = undefined;
+      if (verdict && !verdict.deliver) {
+        return; // delivered already, or to come again in order from a recovery
+      }
       for (const handler of this.handlers.get(frame.command) ?? []) {
         try {
           handler(frame.data);
@@ -261,13 +311,100 @@ export class EasyWsClient {
   }
 
   private receiveNotice(text: string): void {
-    const answer = this.socket?.protocol === ACKNOWLEDGED_SUBPROTOCOL ? parseAcknowledgement(text) : undefined;
-    if (!answer) {
+    const notice = this.socket?.protocol === ACKNOWLEDGED_SUBPROTOCOL ? parseNotice(text) : undefined;
+    if (!notice) {
       this.events.emit('notice', { text });
-    } else if (this.channelRequests.answer(answer)) {
+    } else if ('event' in notice) {
+      this.receiveEvent(notice.event);
+    } else {
+      this.receiveAnswer(notice.answer);
+    }
+  }
+
+  private receiveAnswer(answer: Acknowledgement): void {
+    const answered = this.channelRequests.answer(answer);
+    if (answered) {
+      this.afterChannelAnswer(answered, answer);
       this.announceOpen();
+    } else if (answer.op === 'recover' && answer.ok) {
+      this.settlePosition(answer.channel, answer);
+    } else if (answer.op === 'refresh' && answer.ok) {
+      this.events.emit('refreshed', answer.expiresAt === undefined ? {} : { expiresAt: answer.expiresAt });
     } else if (!answer.ok) {
       this.events.emit('notice', noticeOf(answer));
+    }
+  }
+
+  /** What a listen's answer tells beyond yes or no: where the channel stands, whether the client recovered, who is there. */
+  private afterChannelAnswer({ op, channel }: PendingAnswer, answer: Acknowledgement): void {
+    if (!answer.ok || op === 'unlisten') {
+      this.positions.forget(channel);
+      this.presenceView.forget(channel);
+      return;
+    }
+    this.settlePosition(channel, answer);
+    if (answer.members) {
+      this.announcePresence(channel, this.presenceView.reset(channel, answer.members));
+    }
+  }
+
+  /** Takes the position a listen or recover answer gives; when frames it sent again were dropped on the way, recovers again. */
+  private settlePosition(channel: string, answer: Extract<Acknowledgement, { ok: true }>): void {
+    const recoverFrom = this.positions.settle(channel, answer.position, answer.recovered);
+    if (recoverFrom) {
+      this.requestRecovery(channel, recoverFrom);
+    } else if (answer.recovered !== undefined) {
+      this.events.emit('recovery', { channel, recovered: answer.recovered, ...(answer.missed !== undefined && { missed: answer.missed }) });
+    }
+  }
+
+  private requestRecovery(channel: string, since: StreamPosition): void {
+    this.socket?.send(`${NOTICE_COMMAND}: ${JSON.stringify({ op: 'recover', channel, since })}`);
+  }
+
+  private receiveEvent(event: ServerEvent): void {
+    switch (event.event) {
+      case 'position': {
+        const { channel, epoch, offset } = event;
+        const verdict = this.positions.next(channel, { epoch, offset });
+        this.nextFrame = verdict;
+        if (verdict.lost) {
+          this.events.emit('recovery', { channel, recovered: false });
+        }
+        if (verdict.recoverFrom) {
+          this.requestRecovery(channel, verdict.recoverFrom);
+        }
+        return;
+      }
+      case 'dropped': {
+        const recoverFrom = this.positions.dropped(event.channel, { epoch: event.epoch, offset: event.offset });
+        if (recoverFrom) {
+          this.requestRecovery(event.channel, recoverFrom);
+        }
+        return;
+      }
+      case 'presence':
+        return this.announcePresence(event.channel, this.presenceView.apply(event.channel, event.joins, event.leaves));
+      case 'expiring':
+        if (this.socket) {
+          this.tokenRefresh.expiring(this.socket);
+        }
+        return;
+      case 'left':
+        this.channelRequests.listening.delete(event.channel);
+        this.positions.forget(event.channel);
+        this.presenceView.forget(event.channel);
+        this.events.emit('left', { channel: event.channel, reason: event.reason });
+        return;
+    }
+  }
+
+  private announcePresence(channel: string, { joins, leaves }: PresenceChange): void {
+    for (const member of leaves) {
+      this.events.emit('leave', { channel, ...member });
+    }
+    for (const member of joins) {
+      this.events.emit('join', { channel, ...member });
     }
   }
 }

@@ -12,4 +12,13 @@ export { type EasyWsClientEvents, type EasyWsClientState, type EasyWsNotice, Eas
 export type { EasyWsClientOptions, ReconnectOptions } from './client-options.js';
 export type { WebSocketCloseEvent, WebSocketConstructor, WebSocketLike, WebSocketMessageEvent } from './websocket-like.js';
 export type { EasyWsErrorCode } from '../protocol/errors.js';
-export { ACKNOWLEDGED_SUBPROTOCOL, type Acknowledgement, LEGACY_SUBPROTOCOL, type NoticeSubject, parseTextFrame } from '../protocol/rules.js';
+export {
+  ACKNOWLEDGED_SUBPROTOCOL,
+  type Acknowledgement,
+  type AnswerDetails,
+  LEGACY_SUBPROTOCOL,
+  type NoticeSubject,
+  parseTextFrame,
+  type PresenceMember,
+  type StreamPosition,
+} from '../protocol/rules.js';

@@ -12,13 +12,24 @@ import type { SlowConsumerPolicy } from './interfaces/endpoint-options.interface
 export abstract class EasyWsSession {
   /** The session id: a random UUID v4, lower case. */
   abstract readonly id: string;
-  /** The auth token the client sent (see the `token` option), if any. */
+  /** The auth token the client sent (see the `token` option), if any; a refresh over the socket replaces it. */
   abstract readonly token: string | undefined;
+  /**
+   * The user the session belongs to: the string `sub` of what `authenticate` returned
+   * (the JWT convention), if any. `PushService.toUser` reaches every session of a user.
+   */
+  abstract readonly userId: string | undefined;
+  /**
+   * When the session's token expires, in milliseconds since the epoch: the numeric `exp`
+   * (in seconds, as in a JWT) of what `authenticate` returned. The session is closed
+   * with 4001 then, unless the client refreshed its token before.
+   */
+  abstract readonly expiresAt: number | undefined;
   /** The headers of the upgrade request. */
   abstract readonly headers: IncomingHttpHeaders;
   /** The client's address, as the socket saw it. */
   abstract readonly remoteAddress: string | undefined;
-  /** Application data for this session; starts with what `authenticate` returned. */
+  /** Application data for this session; starts with what `authenticate` returned, and a refresh replaces it. */
   abstract readonly data: Record<string, unknown>;
   /** The subprotocol agreed in the handshake, or `''` for none. */
   abstract readonly protocol: string;

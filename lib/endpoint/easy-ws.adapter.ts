@@ -209,7 +209,7 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
     }
     webSocket.once('close', admission.release);
     try {
-      const session = new Session(newSessionId(), admission.token, request.headers, request.socket.remoteAddress, webSocket, this.options, admission.data);
+      const session = new Session(newSessionId(), admission.credentials, request.headers, request.socket.remoteAddress, webSocket, this.options);
       endpoint.sessions.add(session);
       session.onceClosed(() => endpoint.sessions.delete(session));
       endpoint.onConnect(session);

@@ -11,7 +11,7 @@ import type {
 export type ResolvedRateLimit = Readonly<Required<RateLimitOptions>>;
 
 /** Options that are off unless set. */
-type OptionalLimits = 'authenticate' | 'allowedOrigins' | 'maxConnections' | 'maxConnectionsPerToken' | 'rateLimit';
+type OptionalLimits = 'authenticate' | 'allowedOrigins' | 'maxConnections' | 'maxConnectionsPerToken' | 'maxConnectionsPerUser' | 'rateLimit';
 
 /** The endpoint options with every default filled in. */
 export interface ResolvedEndpointOptions extends Readonly<Required<Omit<EndpointOptions, OptionalLimits>>> {
@@ -20,8 +20,12 @@ export interface ResolvedEndpointOptions extends Readonly<Required<Omit<Endpoint
   readonly token: TokenSource;
   readonly maxConnections: number | undefined;
   readonly maxConnectionsPerToken: number | undefined;
+  readonly maxConnectionsPerUser: number | undefined;
   readonly rateLimit: ResolvedRateLimit | undefined;
 }
+
+/** Injection token of the resolved endpoint options (the module's options are a superset). */
+export const ENDPOINT_OPTIONS = Symbol('EASY_WS_ENDPOINT_OPTIONS');
 
 /** The limits that apply to each session. */
 export type SessionLimits = Pick<ResolvedEndpointOptions, 'maxBufferedBytes' | 'slowConsumer' | 'rateLimit' | 'maxChannelsPerSession'>;
@@ -37,6 +41,7 @@ export const ENDPOINT_DEFAULTS = {
   maxBufferedBytes: 1024 * 1024,
   slowConsumer: 'close',
   shutdownTimeout: 10_000,
+  refreshBefore: 30_000,
 } as const satisfies EndpointOptions;
 
 /** The defaults of `rateLimit`, once it is set. */
@@ -78,12 +83,14 @@ export function resolveEndpointOptions(options: EndpointOptions = {}): ResolvedE
     maxChannelsPerSession: count('maxChannelsPerSession', 'channels'),
     maxConnections: optionalWholeNumber(OWNER, 'maxConnections', options.maxConnections, 'connections'),
     maxConnectionsPerToken: optionalWholeNumber(OWNER, 'maxConnectionsPerToken', options.maxConnectionsPerToken, 'connections'),
+    maxConnectionsPerUser: optionalWholeNumber(OWNER, 'maxConnectionsPerUser', options.maxConnectionsPerUser, 'connections'),
     handshakeTimeout: count('handshakeTimeout', 'milliseconds'),
     heartbeatInterval: count('heartbeatInterval', 'milliseconds (0 turns the heartbeat off)', 0),
     maxBufferedBytes: count('maxBufferedBytes', 'bytes'),
     slowConsumer,
     rateLimit: options.rateLimit === undefined ? undefined : resolveRateLimit(options.rateLimit),
     shutdownTimeout: count('shutdownTimeout', 'milliseconds'),
+    refreshBefore: count('refreshBefore', 'milliseconds', 0),
   };
 }
 

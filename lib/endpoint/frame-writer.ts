@@ -87,6 +87,27 @@ function uncorkAll(): void {
   }
 }
 
+/**
+ * Settles once the socket has written out what it buffered, or has closed: on the raw
+ * socket's `drain` when a write found its buffer full, else on the next turn of the
+ * event loop. `ws` has no such event of its own.
+ */
+export function drained(socket: WebSocket): Promise<void> {
+  const raw = (socket as unknown as WebSocketInternals)._socket;
+  if (!raw?.writableNeedDrain) {
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+  return new Promise((resolve) => {
+    const done = (): void => {
+      raw.off('drain', done);
+      raw.off('close', done);
+      resolve();
+    };
+    raw.once('drain', done);
+    raw.once('close', done);
+  });
+}
+
 /** The message's frame as it goes on the wire (RFC 6455, unmasked, one fragment), built once. */
 function wireFrame(message: FramedMessage): Buffer {
   const cached = message[WIRE_FRAME];

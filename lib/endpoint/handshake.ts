@@ -3,12 +3,13 @@ import { Logger } from '@nestjs/common';
 import { TIMED_OUT, within } from '../utils/within.js';
 import { ConnectionLimits } from './connection-limits.js';
 import type { ResolvedEndpointOptions } from './endpoint-options.js';
+import { readVerdict } from './credentials.js';
+import type { Credentials } from './session.js';
 import { readToken } from './token-source.js';
 
 /** What a handshake let through; the session is made from it once ws has upgraded the connection. */
 export interface Admission {
-  readonly token: string | undefined;
-  readonly data: Record<string, unknown>;
+  readonly credentials: Credentials;
   /** Gives the connection's place in the limits back; called once the connection has closed. */
   readonly release: () => void;
 }
@@ -52,7 +53,7 @@ export class Handshake {
   private readonly admissions = new WeakMap<IncomingMessage, Admission>();
 
   constructor(private readonly options: ResolvedEndpointOptions) {
-    this.connections = new ConnectionLimits(options.maxConnections, options.maxConnectionsPerToken);
+    this.connections = new ConnectionLimits(options.maxConnections, options.maxConnectionsPerToken, options.maxConnectionsPerUser);
   }
 
   /** The `verifyClient` hook of one endpoint; `closing` tells whether that endpoint is shutting down. */
@@ -80,26 +81,25 @@ export class Handshake {
         return refuse(REFUSALS.origin);
       }
       const token = readToken(this.options.token, request);
-      let data: Record<string, unknown> = {};
+      let credentials: Credentials = { token, data: {}, userId: undefined, expiresAt: undefined };
       if (authenticate) {
-        const verdict = token === undefined ? false : await within(Promise.resolve(authenticate(token, request)), handshakeTimeout);
-        if (verdict === TIMED_OUT) {
+        const answer = token === undefined ? false : await within(Promise.resolve(authenticate(token, request)), handshakeTimeout);
+        if (answer === TIMED_OUT) {
           this.logger.warn(`authenticate did not answer within ${handshakeTimeout} ms; the handshake was refused`);
           return refuse(REFUSALS.timeout);
         }
-        if (!verdict) {
+        const verdict = readVerdict(token, answer, Date.now());
+        if (!verdict.accepted) {
           return refuse(REFUSALS.authentication);
         }
-        if (typeof verdict === 'object') {
-          data = { ...verdict };
-        }
+        credentials = verdict.credentials;
       }
       // Checked again here, with no await before the upgrade, so that no handshake slips past a limit or a shutdown.
-      const release = closing() ? undefined : this.connections.acquire(token);
+      const release = closing() ? undefined : this.connections.acquire(token, credentials.userId);
       if (!release) {
         return refuse(closing() ? REFUSALS.shutdown : REFUSALS.limit);
       }
-      this.admissions.set(request, { token, data, release });
+      this.admissions.set(request, { credentials, release });
       upgrading = true;
       callback(true);
       // ws upgrades at once and the admission is taken; still here, the client had gone away meanwhile.

@@ -6,18 +6,31 @@ import type { WebSocket } from 'ws';
 import { CLOSE_CODES, fitCloseReason } from '../protocol/close-codes.js';
 import type { Message } from '../protocol/message.js';
 import { answerFor } from '../protocol/notices.js';
-import { ACKNOWLEDGED_SUBPROTOCOL, type NoticeSubject } from '../protocol/rules.js';
+import { ACKNOWLEDGED_SUBPROTOCOL, type AnswerDetails, type NoticeSubject, type StreamPosition } from '../protocol/rules.js';
+import { droppedEvent } from '../protocol/server-events.js';
 import { EasyWsSession } from './easy-ws-session.js';
 import type { SessionLimits } from './endpoint-options.js';
-import { writeMessage } from './frame-writer.js';
+import { drained, writeMessage } from './frame-writer.js';
 import type { SlowConsumerPolicy } from './interfaces/endpoint-options.interface.js';
 import { RateLimiter } from './rate-limiter.js';
 
 /** How many received frames may wait for their turn before the socket stops reading. */
 const INBOX_HIGH_WATER = 64;
 
+/** How often a session that dropped frames kept in history checks whether its client reads again, in milliseconds. */
+const DROPPED_CHECK_INTERVAL = 50;
+
 /** What `channels` gives for a session that never listened, so that reading it costs nothing. */
 const NO_CHANNELS: ReadonlySet<string> = new Set();
+
+/** Who a session is, as the handshake (and later a refresh) established it. */
+export interface Credentials {
+  readonly token: string | undefined;
+  readonly data: Record<string, unknown>;
+  readonly userId: string | undefined;
+  /** Milliseconds since the epoch. */
+  readonly expiresAt: number | undefined;
+}
 
 /** Handles one frame of a session. */
 export type FrameHandler = (frame: Buffer, isBinary: boolean) => Promise<void>;
@@ -39,7 +52,10 @@ export function newSessionId(): string {
  * the rate limit, the heartbeat, and a graceful finish at shutdown.
  */
 export class Session extends EasyWsSession {
-  readonly data: Record<string, unknown>;
+  token: string | undefined;
+  data: Record<string, unknown>;
+  readonly userId: string | undefined;
+  expiresAt: number | undefined;
   readonly acknowledged: boolean;
   /** Frames waiting for their turn, flattened as frame, isBinary, frame, … */
   private readonly inbox: Array<Buffer | boolean> = [];
@@ -58,18 +74,22 @@ export class Session extends EasyWsSession {
   private closeCallbacks: Array<() => void> | undefined;
   /** Made on the first listen: most sessions never listen, and an empty Set costs some 150 bytes each. */
   private channelSet: Set<string> | undefined;
+  /** The last frame of each channel with history that the `'drop'` policy dropped, told to the client once it reads again. */
+  private droppedPositions: Map<string, StreamPosition> | undefined;
 
   constructor(
     readonly id: string,
-    readonly token: string | undefined,
+    credentials: Credentials,
     readonly headers: IncomingHttpHeaders,
     readonly remoteAddress: string | undefined,
     private readonly socket: WebSocket,
     readonly limits: SessionLimits,
-    data: Record<string, unknown> = {},
   ) {
     super();
-    this.data = data;
+    this.token = credentials.token;
+    this.data = credentials.data;
+    this.userId = credentials.userId;
+    this.expiresAt = credentials.expiresAt;
     this.acknowledged = socket.protocol === ACKNOWLEDGED_SUBPROTOCOL;
     this.rateLimiter = limits.rateLimit && new RateLimiter(limits.rateLimit, performance.now());
     socket.on('message', (frame: Buffer, isBinary: boolean) => this.receive(frame, isBinary));
@@ -109,9 +129,66 @@ export class Session extends EasyWsSession {
     }
   }
 
-  /** Sends the notice that answers `subject`, if the session's mode has one: `error` for a failure. */
-  notify(subject: NoticeSubject, error?: string): void {
-    const answer = answerFor(this.acknowledged, subject, error);
+  /**
+   * Sends a frame kept in a channel's history, right after the notice of its position,
+   * so that the client reads them together; the two are dropped together too.
+   */
+  sendPositioned(channel: string, position: StreamPosition, notice: Message, message: Message, slowConsumer?: SlowConsumerPolicy): void {
+    if (!this.isOpen) {
+      return;
+    }
+    if (this.canWrite(slowConsumer ?? this.limits.slowConsumer)) {
+      writeMessage(this.socket, notice);
+      writeMessage(this.socket, message);
+    } else {
+      this.noteDropped(channel, position);
+    }
+  }
+
+  /**
+   * Resolves once fewer than `maxBufferedBytes` wait to be sent to the client, so that
+   * what the client asked for (frames it missed) is sent at the pace it reads instead
+   * of being dropped; resolves false once the connection has closed.
+   */
+  async writable(): Promise<boolean> {
+    while (this.isOpen && this.socket.bufferedAmount >= this.limits.maxBufferedBytes) {
+      await drained(this.socket);
+    }
+    return this.isOpen;
+  }
+
+  /**
+   * A dropped frame of a channel with history is recovered by the client when it sees
+   * the gap in the offsets; when no later frame comes to show it, the client is told of
+   * the last one dropped, once it reads again.
+   */
+  private noteDropped(channel: string, position: StreamPosition): void {
+    if (!this.droppedPositions) {
+      this.droppedPositions = new Map();
+      setTimeout(() => this.tellDropped(), DROPPED_CHECK_INTERVAL).unref();
+    }
+    this.droppedPositions.set(channel, position);
+  }
+
+  private tellDropped(): void {
+    if (!this.isOpen || !this.droppedPositions) {
+      this.droppedPositions = undefined;
+      return;
+    }
+    if (this.socket.bufferedAmount >= this.limits.maxBufferedBytes) {
+      setTimeout(() => this.tellDropped(), DROPPED_CHECK_INTERVAL).unref();
+      return;
+    }
+    const dropped = this.droppedPositions;
+    this.droppedPositions = undefined;
+    for (const [channel, position] of dropped) {
+      this.send(droppedEvent(channel, position));
+    }
+  }
+
+  /** Sends the notice that answers `subject`, if the session's mode has one: `error` for a failure, `details` with a success. */
+  notify(subject: NoticeSubject, error?: string, details?: AnswerDetails): void {
+    const answer = answerFor(this.acknowledged, subject, error, details);
     if (answer) {
       this.send(answer);
     }

@@ -27,14 +27,7 @@ export class ChannelMatcher<T> {
    * @throws Error when the pattern is not valid.
    */
   add(pattern: string, target: T): T | undefined {
-    const problem = patternProblem(pattern);
-    if (problem) {
-      throw new Error(problem);
-    }
-    const segments = pattern.split('/').map((segment) =>
-      segment.startsWith(':') ? { param: segment.slice(1) } : { literal: segment },
-    );
-    const shape = segments.map((segment) => ('literal' in segment ? segment.literal : ':')).join('/');
+    const { segments, shape } = parsePattern(pattern);
     const clash = this.shapes.get(shape);
     if (clash !== undefined) {
       return clash;
@@ -47,6 +40,20 @@ export class ChannelMatcher<T> {
       this.patterns.sort((a, b) => literalCount(b) - literalCount(a));
     }
     return undefined;
+  }
+
+  /**
+   * The declaration added with a pattern that matches the same names as `pattern`
+   * (`rooms/:id` for `rooms/:room`), if any.
+   * @throws Error when the pattern is not valid.
+   */
+  declared(pattern: string): T | undefined {
+    return this.shapes.get(parsePattern(pattern).shape);
+  }
+
+  /** Every declaration added. */
+  targets(): IterableIterator<T> {
+    return this.shapes.values();
   }
 
   /** The declaration `channel` belongs to, or `undefined` when it "does not exist". */
@@ -67,6 +74,16 @@ export class ChannelMatcher<T> {
     }
     return undefined;
   }
+}
+
+/** A pattern's segments, and its shape: the pattern with every param name left out. @throws Error when it is not valid. */
+function parsePattern(pattern: string): { segments: Pattern<unknown>['segments']; shape: string } {
+  const problem = patternProblem(pattern);
+  if (problem) {
+    throw new Error(problem);
+  }
+  const segments = pattern.split('/').map((segment) => (segment.startsWith(':') ? { param: segment.slice(1) } : { literal: segment }));
+  return { segments, shape: segments.map((segment) => ('literal' in segment ? segment.literal : ':')).join('/') };
 }
 
 function patternProblem(pattern: string): string | undefined {

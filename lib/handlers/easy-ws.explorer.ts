@@ -8,6 +8,8 @@ import { EASY_WS_HANDLER_METADATA } from './handler-metadata.js';
 import { HandlerInvoker } from './handler-invoker.js';
 import type { HandlerDeclaration } from './interfaces/handler-declaration.interface.js';
 import type { ChannelHandler, Handlers, RouteHandler } from './interfaces/route-handler.interface.js';
+import type { HistorySettings } from '../push/broker.interface.js';
+import type { ChannelSettings } from '../push/push.constants.js';
 import { type InstanceWrapper, ROUTE_ARGS_METADATA, WsParamtype } from './nest-internals.js';
 
 /** `@MessageBody()` types that take the data as it came: text, bytes, or untyped. */
@@ -51,6 +53,7 @@ export class EasyWsExplorer {
     const channels = new ChannelMatcher<ChannelHandler>();
     const open: RouteHandler[] = [];
     const close: RouteHandler[] = [];
+    const leaves: Array<{ pattern: string; handler: RouteHandler }> = [];
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       for (const [methodName, declaration] of this.declarations(wrapper)) {
         // A channel's guards have the last word: no exception filter may turn a denied listen into a subscription.
@@ -73,6 +76,9 @@ export class EasyWsExplorer {
           case 'channel':
             this.addChannel(channels, declaration, handler);
             break;
+          case 'leave':
+            leaves.push({ pattern: declaration.pattern, handler });
+            break;
           case 'open':
             open.push(handler);
             break;
@@ -82,24 +88,42 @@ export class EasyWsExplorer {
         }
       }
     }
+    for (const { pattern, handler } of leaves) {
+      this.addLeave(channels, pattern, handler);
+    }
     return { commands, channels, open, close };
   }
 
   private addChannel(channels: ChannelMatcher<ChannelHandler>, declaration: Extract<HandlerDeclaration, { kind: 'channel' }>, handler: RouteHandler): void {
     const where = `@ListenChannel(${JSON.stringify(declaration.pattern)}) on ${handler.owner}`;
-    const { slowConsumer } = declaration;
-    if (slowConsumer !== undefined && !isSlowConsumerPolicy(slowConsumer)) {
-      throw invalidDeclaration(`${where}: "slowConsumer" must be "close" or "drop", got ${JSON.stringify(slowConsumer)}`);
-    }
+    const settings = channelSettings(declaration, where);
     let existing: ChannelHandler | undefined;
     try {
-      existing = channels.add(declaration.pattern, { ...handler, settings: { slowConsumer } });
+      existing = channels.add(declaration.pattern, { ...handler, settings });
     } catch (error) {
       throw invalidDeclaration(`${where}: ${(error as Error).message}`, error);
     }
     if (existing) {
       throw invalidDeclaration(`${where} matches the same channels as the one on ${existing.owner}`);
     }
+  }
+
+  /** Gives the channel declared with `pattern` its leave method. */
+  private addLeave(channels: ChannelMatcher<ChannelHandler>, pattern: string, leave: RouteHandler): void {
+    const where = `@LeaveChannel(${JSON.stringify(pattern)}) on ${leave.owner}`;
+    let channel: ChannelHandler | undefined;
+    try {
+      channel = channels.declared(pattern);
+    } catch (error) {
+      throw invalidDeclaration(`${where}: ${(error as Error).message}`, error);
+    }
+    if (!channel) {
+      throw invalidDeclaration(`${where}: no @ListenChannel declares this pattern; declare the channel, or use its exact pattern`);
+    }
+    if (channel.leave) {
+      throw invalidDeclaration(`${where}: the channel has a leave method already, on ${channel.leave.owner}`);
+    }
+    (channel as { leave?: RouteHandler }).leave = leave;
   }
 
   private declarations(wrapper: InstanceWrapper): Array<[string, HandlerDeclaration]> {
@@ -125,8 +149,8 @@ export class EasyWsExplorer {
 
   private wrap(wrapper: InstanceWrapper, methodName: string, filters: boolean): RouteHandler {
     const instance = wrapper.instance as object;
-    const { invoke, direct } = this.invoker.wrap(instance, methodName, filters);
-    return { owner: `${instance.constructor.name}.${methodName}`, invoke, direct, parsesJson: takesJson(instance, methodName) };
+    const { invoke, direct, guard } = this.invoker.wrap(instance, methodName, filters);
+    return { owner: `${instance.constructor.name}.${methodName}`, invoke, direct, guard, parsesJson: takesJson(instance, methodName) };
   }
 }
 
@@ -143,4 +167,36 @@ function takesJson(instance: object, methodName: string): boolean {
     ([key, { index, data }]) =>
       key === `${WsParamtype.PAYLOAD}:${index}` && (data !== undefined || !RAW_BODY_TYPES.has(types[index])),
   );
+}
+
+/** The largest history a channel may keep: beyond it, a store of the application's own serves better. */
+const MAX_HISTORY_SIZE = 100_000;
+
+/**
+ * The settings a `@ListenChannel` declaration gives its channels, checked.
+ * @throws Error (`EASY_WS_INVALID_DECLARATION`) naming what is wrong.
+ */
+function channelSettings(declaration: Extract<HandlerDeclaration, { kind: 'channel' }>, where: string): ChannelSettings {
+  const { slowConsumer, history, presence } = declaration;
+  if (slowConsumer !== undefined && !isSlowConsumerPolicy(slowConsumer)) {
+    throw invalidDeclaration(`${where}: "slowConsumer" must be "close" or "drop", got ${JSON.stringify(slowConsumer)}`);
+  }
+  if (history !== undefined) {
+    const { size, ttl } = (history ?? {}) as Partial<HistorySettings>;
+    if (!Number.isSafeInteger(size) || (size as number) < 1 || (size as number) > MAX_HISTORY_SIZE) {
+      throw invalidDeclaration(`${where}: "history.size" must be a whole number of frames from 1 to ${MAX_HISTORY_SIZE}, got ${JSON.stringify(size)}`);
+    }
+    if (!Number.isSafeInteger(ttl) || (ttl as number) < 1) {
+      throw invalidDeclaration(`${where}: "history.ttl" must be a positive whole number of milliseconds, got ${JSON.stringify(ttl)}`);
+    }
+  }
+  const info = typeof presence === 'object' && presence !== null ? presence.info : undefined;
+  if ((presence !== undefined && typeof presence !== 'boolean' && (typeof presence !== 'object' || presence === null)) || (info !== undefined && typeof info !== 'function')) {
+    throw invalidDeclaration(`${where}: "presence" must be true, or { info: (session) => value }`);
+  }
+  return {
+    slowConsumer,
+    history: history && { size: history.size, ttl: history.ttl },
+    presence: presence ? { info } : undefined,
+  };
 }

@@ -19,6 +19,12 @@ export interface WrappedMethod {
   readonly invoke: Invoke;
   /** Whether `invoke` calls the method directly, because Nest would only have called it. */
   readonly direct: boolean;
+  /**
+   * Runs the method's guards alone (global, class and method ones): resolves when they
+   * let the session through, rejects as `invoke` would when one denies. Without it
+   * (a Nest that does not report its guards), checking the guards means invoking.
+   */
+  readonly guard?: Invoke;
 }
 
 /** One decorated parameter, as Nest resolved it: where it goes, how its value is found, its own pipes. */
@@ -37,6 +43,8 @@ interface ResolvedExceptionHandler {
 /** What Nest resolved for one method while wrapping it; a part it never reported stays undefined. */
 interface Resolved {
   guards?: readonly unknown[];
+  /** What Nest made of the guards: a function of the handler's arguments, or null when there are none. */
+  guardsFn?: ((args: unknown[]) => Promise<void>) | null;
   interceptors?: readonly unknown[];
   pipes?: readonly unknown[];
   params?: readonly ResolvedParam[];
@@ -118,8 +126,9 @@ export class HandlerInvoker {
       Object.assign(overrides, {
         createGuardsFn: {
           value(this: ContextCreatorSteps, guards: readonly unknown[], ...rest: unknown[]) {
-            record().guards = guards;
-            return steps.createGuardsFn.call(this, guards, ...rest);
+            const guardsFn = steps.createGuardsFn.call(this, guards, ...rest) as Resolved['guardsFn'];
+            Object.assign(record(), { guards, guardsFn });
+            return guardsFn;
           },
         },
         createPipesFn: {
@@ -166,14 +175,25 @@ export class HandlerInvoker {
     if (this.missingInternals.length > 0) {
       return { invoke: wrapped, direct: false };
     }
+    const guard = guardsOnly(resolved);
     // Without filters Nest puts no exception handler around the method: errors go straight out.
     const exceptions = filters ? resolved.exceptions : RETHROW;
     const { params } = resolved;
     if (!params || !exceptions || !nothingToRun({ ...resolved, exceptions })) {
-      return { invoke: wrapped, direct: false };
+      return { invoke: wrapped, direct: false, guard };
     }
-    return { invoke: directCall(instance, method, params, exceptions), direct: true };
+    return { invoke: directCall(instance, method, params, exceptions), direct: true, guard };
   }
+}
+
+/** The guards Nest resolved for a method, as a check of their own; `undefined` when Nest did not report them. */
+function guardsOnly({ guardsFn }: Resolved): Invoke | undefined {
+  if (guardsFn === undefined) {
+    return undefined;
+  }
+  return async (session, data, pattern) => {
+    await guardsFn?.([session, data, pattern]);
+  };
 }
 
 /** The exception handler of a method wrapped without filters. */

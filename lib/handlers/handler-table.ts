@@ -1,6 +1,7 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { withCode } from '../protocol/errors.js';
-import type { ChannelSettings, ChannelSettingsSource } from '../push/push.constants.js';
+import type { Broker, HistorySettings } from '../push/broker.interface.js';
+import { type ChannelSettings, type ChannelSettingsSource, EASY_WS_BROKER } from '../push/push.constants.js';
 import type { ChannelMatcher } from './channel-matcher.js';
 import { EasyWsExplorer } from './easy-ws.explorer.js';
 import type { ChannelHandler, Handlers, RouteHandler } from './interfaces/route-handler.interface.js';
@@ -13,11 +14,32 @@ import type { ChannelHandler, Handlers, RouteHandler } from './interfaces/route-
 @Injectable()
 export class HandlerTable implements OnModuleInit, ChannelSettingsSource {
   private handlers: Handlers | undefined;
+  /** Whether any channel keeps history; when none does, a push needs no match to know. */
+  private keepsHistory = false;
 
-  constructor(private readonly explorer: EasyWsExplorer) {}
+  constructor(
+    private readonly explorer: EasyWsExplorer,
+    @Inject(EASY_WS_BROKER) private readonly broker: Broker,
+  ) {}
 
+  /** @throws Error (`EASY_WS_INVALID_DECLARATION`) for a declaration that cannot work, or that the broker cannot serve. */
   onModuleInit(): void {
-    this.handlers = this.explorer.explore();
+    const handlers = this.explorer.explore();
+    for (const { owner, settings } of handlers.channels.targets()) {
+      this.keepsHistory ||= settings.history !== undefined;
+      for (const [feature, declared, served] of [
+        ['history', settings.history, this.broker.history],
+        ['presence', settings.presence, this.broker.presence],
+      ] as const) {
+        if (declared && !served) {
+          throw withCode(
+            new Error(`${owner} declares a channel with ${feature}, but the configured broker (${this.broker.constructor.name}) keeps no ${feature}: use LocalBroker or RedisBroker`),
+            'EASY_WS_INVALID_DECLARATION',
+          );
+        }
+      }
+    }
+    this.handlers = handlers;
   }
 
   /** The `@Command` methods, by command. */
@@ -42,6 +64,10 @@ export class HandlerTable implements OnModuleInit, ChannelSettingsSource {
 
   settingsOf(channel: string): ChannelSettings | undefined {
     return this.found().channels.match(channel)?.target.settings;
+  }
+
+  historyOf(channel: string): HistorySettings | undefined {
+    return this.keepsHistory ? this.settingsOf(channel)?.history : undefined;
   }
 
   private found(): Handlers {

@@ -1,6 +1,13 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { DiscoveryModule, ExternalContextCreator } from '@nestjs/core';
+import { EASY_WS_CLOCK, SYSTEM_CLOCK } from '../endpoint/clock.js';
+import { ENDPOINT_OPTIONS } from '../endpoint/endpoint-options.js';
+import { ChannelListening } from '../handlers/channel-listening.js';
 import { CommandRouter } from '../handlers/command-router.js';
+import { HandlerRunner } from '../handlers/handler-runner.js';
+import { SessionAuth } from '../handlers/session-auth.js';
+import { PresenceAnnouncer } from '../push/presence-announcer.js';
+import { SessionEvents } from '../push/session-events.js';
 import { EasyWsExplorer } from '../handlers/easy-ws.explorer.js';
 import { HandlerInvoker } from '../handlers/handler-invoker.js';
 import { HandlerTable } from '../handlers/handler-table.js';
@@ -14,21 +21,29 @@ import { EASY_WS_OPTIONS, type ResolvedEasyWsOptions, resolveOptions } from './o
 
 /**
  * The providers of the module, in the order of what each needs: the options give the
- * broker; the invoker wraps methods with Nest's context creator; the explorer fills
- * the handler table on init, and the table tells the
- * registry each channel's settings; the registry starts the broker on init; the
- * router serves sessions from the table and the registry; the server opens the
+ * broker (and the endpoint its options); the invoker wraps methods with Nest's context
+ * creator; the explorer fills the handler table on init, and the table tells the
+ * registry each channel's settings; the registry starts the broker on init and tells
+ * the session events, which presence, the channels' leave methods and the auth
+ * lifecycle follow; the router serves sessions with all of them; the server opens the
  * endpoint at bootstrap, once all of that is ready.
  */
 const PROVIDERS: Provider[] = [
   { provide: EASY_WS_BROKER, inject: [EASY_WS_OPTIONS], useFactory: (options: ResolvedEasyWsOptions) => options.broker },
+  { provide: ENDPOINT_OPTIONS, useExisting: EASY_WS_OPTIONS },
+  { provide: EASY_WS_CLOCK, useValue: SYSTEM_CLOCK },
   { provide: HandlerInvoker, inject: [ExternalContextCreator], useFactory: (creator: ExternalContextCreator) => new HandlerInvoker(creator) },
   EasyWsExplorer,
   HandlerTable,
   { provide: CHANNEL_SETTINGS, useExisting: HandlerTable },
+  SessionEvents,
   LocalSessions,
   { provide: SessionRegistry, useExisting: LocalSessions },
   PushService,
+  PresenceAnnouncer,
+  HandlerRunner,
+  ChannelListening,
+  SessionAuth,
   CommandRouter,
   EasyWsServer,
 ];

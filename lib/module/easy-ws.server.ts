@@ -7,6 +7,7 @@ import { CommandRouter } from '../handlers/command-router.js';
 import { withCode } from '../protocol/errors.js';
 import type { Broker } from '../push/broker.interface.js';
 import { LocalSessions } from '../push/local-sessions.js';
+import { PresenceAnnouncer } from '../push/presence-announcer.js';
 import { EASY_WS_BROKER } from '../push/push.constants.js';
 import { TIMED_OUT, within } from '../utils/within.js';
 import { EASY_WS_OPTIONS, type ResolvedEasyWsOptions } from './options.js';
@@ -31,6 +32,7 @@ export class EasyWsServer implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(EASY_WS_BROKER) private readonly broker: Broker,
     private readonly router: CommandRouter,
     private readonly sessions: LocalSessions,
+    private readonly presence: PresenceAnnouncer,
     private readonly httpAdapterHost: HttpAdapterHost,
   ) {}
 
@@ -56,6 +58,7 @@ export class EasyWsServer implements OnApplicationBootstrap, OnModuleDestroy {
     if ((await within(Promise.all(this.closing), shutdownTimeout)) === TIMED_OUT) {
       this.logger.warn(`Close hooks were still running ${shutdownTimeout} ms after the last session closed; stopping the broker anyway`);
     }
+    this.presence.flush();
     await this.broker.close();
   }
 

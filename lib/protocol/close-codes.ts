@@ -8,6 +8,8 @@ export const CLOSE_CODES = {
   internalError: 1011,
   /** The client read too slowly: `maxBufferedBytes` were waiting for it. */
   slowConsumer: 4000,
+  /** The session's token expired (or a refresh failed): reconnect with a new token. */
+  tokenExpired: 4001,
 } as const;
 
 /** A close frame holds at most 125 bytes: the 2-byte code and the reason (RFC 6455, 5.5). */

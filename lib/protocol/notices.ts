@@ -1,6 +1,6 @@
 import { encodeFrame, type ParsedFrame } from './frame-codec.js';
 import { Message } from './message.js';
-import { NOTICE_COMMAND, type NoticeSubject } from './rules.js';
+import { type AnswerDetails, NOTICE_COMMAND, type NoticeSubject } from './rules.js';
 
 /** The fixed notice texts of the protocol; old clients match on them. */
 export const NOTICES = {
@@ -13,6 +13,8 @@ export const NOTICES = {
   invalidJson: 'data is not valid JSON',
   tooManyChannels: 'too many channels',
   rateLimited: 'rate limited',
+  noHistory: 'channel keeps no history',
+  noPresence: 'channel has no presence',
 } as const;
 
 /** A server notice, `websocket: <text>`; only the library itself sends these. */
@@ -35,13 +37,13 @@ export function subjectOf(parsed: ParsedFrame | undefined): NoticeSubject {
 /**
  * The notice that answers `subject`, if the mode has one: in the original mode only
  * failures are answered, with the bare text; in acknowledged mode every answer is
- * JSON that names what it answers.
+ * JSON that names what it answers, and a success may carry `details`.
  */
 export function answerFor(acknowledged: boolean, subject: NoticeSubject, error: string): Message;
-export function answerFor(acknowledged: boolean, subject: NoticeSubject, error?: string): Message | undefined;
-export function answerFor(acknowledged: boolean, subject: NoticeSubject, error?: string): Message | undefined {
+export function answerFor(acknowledged: boolean, subject: NoticeSubject, error?: string, details?: AnswerDetails): Message | undefined;
+export function answerFor(acknowledged: boolean, subject: NoticeSubject, error?: string, details?: AnswerDetails): Message | undefined {
   if (acknowledged) {
-    const answer = error === undefined ? { ...subject, ok: true } : { ...subject, ok: false, error };
+    const answer = error === undefined ? { ...subject, ok: true, ...details } : { ...subject, ok: false, error };
     return noticeMessage(JSON.stringify(answer));
   }
   return error === undefined ? undefined : (LEGACY_NOTICES.get(error) ?? noticeMessage(error));

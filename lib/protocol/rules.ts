@@ -23,15 +23,61 @@ export const RESERVED_COMMANDS: ReadonlySet<string> = new Set(['websocket', 'lis
 /** The command of every server notice. */
 export const NOTICE_COMMAND = 'websocket';
 
+/** Where a frame stands in a channel's history: its offset (1, 2, 3, …) under the history's epoch. */
+export interface StreamPosition {
+  /** Names one run of the channel's history; a new epoch means the history before it is gone. */
+  readonly epoch: string;
+  /** The frame's place in the run, from 1; 0 before the first frame. */
+  readonly offset: number;
+}
+
+/** A member of a presence channel: one session, and what the channel's `info` said of it when it joined. */
+export interface PresenceMember {
+  /** The session's id. */
+  readonly sessionId: string;
+  /** What the channel's `info` function returned for the session, if it has one. */
+  readonly info?: unknown;
+}
+
 /** What a notice answers, as acknowledged mode names it. */
 export type NoticeSubject =
-  | { readonly op: 'listen' | 'unlisten'; readonly channel: string }
+  | { readonly op: 'listen' | 'unlisten' | 'recover' | 'presence'; readonly channel: string }
+  | { readonly op: 'refresh' }
   | { readonly op: 'command'; readonly command: string }
   | { readonly op: 'frame' }
   | { readonly op: 'open' };
 
-/** A notice in acknowledged mode: the JSON after `websocket: `. */
-export type Acknowledgement = NoticeSubject & ({ readonly ok: true } | { readonly ok: false; readonly error: string });
+/** What a successful answer of acknowledged mode may carry besides `ok: true`. */
+export interface AnswerDetails {
+  /** A listen (of a channel with history) or a recover: the position from which the stream goes on. */
+  readonly position?: StreamPosition;
+  /** A listen with `since`, or a recover: whether every missed frame was sent again. */
+  readonly recovered?: boolean;
+  /** A listen with `since`, or a recover: how many frames were sent again. */
+  readonly missed?: number;
+  /** A listen (of a channel with presence) or a presence request: the members now. */
+  readonly members?: readonly PresenceMember[];
+  /** A refresh: when the new token expires, in milliseconds since the epoch. */
+  readonly expiresAt?: number;
+}
+
+/** A notice in acknowledged mode that answers something: the JSON after `websocket: `. */
+export type Acknowledgement = NoticeSubject & ((AnswerDetails & { readonly ok: true }) | { readonly ok: false; readonly error: string });
+
+/** A request of acknowledged mode beyond `listen: ` and `unlisten: `: the client sends `websocket: <JSON>`. */
+export type ControlRequest =
+  | { readonly op: 'listen'; readonly channel: string; readonly since?: StreamPosition }
+  | { readonly op: 'recover'; readonly channel: string; readonly since: StreamPosition }
+  | { readonly op: 'presence'; readonly channel: string }
+  | { readonly op: 'refresh'; readonly token: string };
+
+/** What the server tells a client of acknowledged mode of its own accord: `websocket: <JSON>`. */
+export type ServerEvent =
+  | ({ readonly event: 'position'; readonly channel: string } & StreamPosition)
+  | ({ readonly event: 'dropped'; readonly channel: string } & StreamPosition)
+  | { readonly event: 'presence'; readonly channel: string; readonly joins: readonly PresenceMember[]; readonly leaves: readonly PresenceMember[] }
+  | { readonly event: 'expiring'; readonly expiresAt: number }
+  | { readonly event: 'left'; readonly channel: string; readonly reason: string };
 
 /** The length of `text` in UTF-8, counting a lone surrogate as the 3 bytes of U+FFFD, as encoders do. */
 export function utf8ByteLength(text: string): number {

@@ -14,6 +14,12 @@ function routeOf(operation: PushOperation): Route {
       return { kind: 'channel', channel: operation.channel };
     case 'broadcast':
       return { kind: 'broadcast' };
+    case 'presence':
+      return { kind: 'channel', channel: operation.channel };
+    case 'user':
+    case 'disconnectUser':
+    case 'recheckUser':
+      return { kind: 'user', userId: operation.userId };
     default:
       return { kind: 'session', sessionId: operation.sessionId };
   }
@@ -39,6 +45,13 @@ describe('the bytes a RedisBroker publishes', () => {
       { kind: 'unsubscribe', sessionId: 'a-session', channel: 'news' },
       { kind: 'disconnect', sessionId: 'a-session', code: 4001, reason: 'bye' },
       { kind: 'disconnect', sessionId: 'a-session', code: undefined, reason: undefined },
+      { kind: 'channel', channel: 'rooms/1', message: new Message('said', 'with its place'), position: { epoch: 'e1x', offset: 42 } },
+      { kind: 'channel', channel: 'rooms/1', message: new Message('raw', Uint8Array.of(10, 32, 58)), position: { epoch: 'e', offset: 1 } },
+      { kind: 'user', userId: 'ada', message: new Message('direct', 'to every session of ada') },
+      { kind: 'disconnectUser', userId: 'ada', code: 4001, reason: 'token expired' },
+      { kind: 'recheck', sessionId: 'a-session' },
+      { kind: 'recheckUser', userId: 'ada' },
+      { kind: 'presence', channel: 'rooms/1', joins: [{ sessionId: 's1', info: { user: 'ada' } }], leaves: [{ sessionId: 's2' }] },
     ];
     for (const operation of operations) {
       const payload = encodePayload(origin, operation);

@@ -84,6 +84,12 @@ export interface EndpointOptions {
    */
   maxConnectionsPerToken?: number;
   /**
+   * How many connections one user may hold at once on this server (the user is the
+   * `sub` that `authenticate` returned); a handshake beyond it gets HTTP 503.
+   * Connections without a user are not counted. Default: no limit.
+   */
+  maxConnectionsPerUser?: number;
+  /**
    * How long the authenticator may take, in milliseconds; a handshake whose
    * authenticator has not answered by then gets HTTP 503. Default 10 000.
    */
@@ -110,4 +116,10 @@ export interface EndpointOptions {
    * finish. Default 10 000.
    */
   shutdownTimeout?: number;
+  /**
+   * How long before its token expires (the `exp` that `authenticate` returned) a
+   * session of acknowledged mode is told to refresh it, in milliseconds; the client
+   * then sends a new token without reconnecting. Default 30 000.
+   */
+  refreshBefore?: number;
 }

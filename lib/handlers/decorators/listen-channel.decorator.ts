@@ -6,8 +6,10 @@ import type { HandlerDeclaration, ListenChannelOptions } from '../interfaces/han
  * Declares a channel clients may `listen` to: an exact name (`news`) or a pattern
  * whose `:param` segments each match one non-empty segment (`rooms/:room`). Guards
  * on the method decide who may listen; the method's return value, if any, is the
- * first frame the new listener gets. `options.slowConsumer` overrides, for this
- * channel's pushes, what happens to a listener that reads too slowly.
+ * first frame the new listener gets (a `ChannelSnapshot` when it was built from the
+ * channel's history). `options.slowConsumer` overrides, for this channel's pushes,
+ * what happens to a listener that reads too slowly; `options.history` keeps its pushes
+ * for clients to recover, `options.presence` tells who is in it.
  */
 export const ListenChannel = (pattern: string, options: ListenChannelOptions = {}): MethodDecorator =>
-  SetMetadata<string, HandlerDeclaration>(EASY_WS_HANDLER_METADATA, { kind: 'channel', pattern, slowConsumer: options.slowConsumer });
+  SetMetadata<string, HandlerDeclaration>(EASY_WS_HANDLER_METADATA, { ...options, kind: 'channel', pattern });

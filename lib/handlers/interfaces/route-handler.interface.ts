@@ -12,11 +12,15 @@ export interface RouteHandler {
   readonly direct: boolean;
   /** Whether the method takes its data as JSON (a typed `@MessageBody()` or a body field). */
   readonly parsesJson: boolean;
+  /** Runs the method's guards alone, when Nest reported them; see `WrappedMethod.guard`. */
+  readonly guard?: Invoke;
 }
 
 /** A `@ListenChannel` method, with what its declaration says about the channels it matches. */
 export interface ChannelHandler extends RouteHandler {
   readonly settings: ChannelSettings;
+  /** The `@LeaveChannel` method of the same pattern, if one is declared. */
+  readonly leave?: RouteHandler;
 }
 
 /** Every handler of the application, found once at start-up. */

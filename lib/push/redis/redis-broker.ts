@@ -79,6 +79,7 @@ export class RedisBroker implements Broker {
     }
     const { connections, subscriptions, sink } = running;
     sink(operation);
+    // A session is on one instance only: when it is on this one, nobody else need hear of it.
     if ('sessionId' in operation && subscriptions.has(this.sessionChannel(operation.sessionId))) {
       return operation.kind === 'subscribe' ? this.channelReady(operation.channel) : undefined;
     }
@@ -113,6 +114,16 @@ export class RedisBroker implements Broker {
   /** Unsubscribes from the Redis channel of the session (batched per event-loop turn). */
   sessionClosed(sessionId: string): void {
     this.running?.subscriptions.unwant(this.sessionChannel(sessionId));
+  }
+
+  /** Subscribes to the Redis channel of the user (batched per event-loop turn). */
+  userOpened(userId: string): void {
+    this.running?.subscriptions.want(this.userChannel(userId), { kind: 'user', userId });
+  }
+
+  /** Unsubscribes from the Redis channel of the user (batched per event-loop turn). */
+  userClosed(userId: string): void {
+    this.running?.subscriptions.unwant(this.userChannel(userId));
   }
 
   /** Settles once Redis has confirmed the subscription for `channel` (at once while Redis is down). */
@@ -154,12 +165,21 @@ export class RedisBroker implements Broker {
     return `${this.prefix}s:${sessionId}`;
   }
 
+  private userChannel(userId: string): string {
+    return Buffer.from(`${this.prefix}u:${userId}`).toString();
+  }
+
   private redisChannel(operation: PushOperation): string {
     switch (operation.kind) {
       case 'channel':
+      case 'presence':
         return this.appChannel(operation.channel);
       case 'broadcast':
         return this.broadcastChannel;
+      case 'user':
+      case 'disconnectUser':
+      case 'recheckUser':
+        return this.userChannel(operation.userId);
       default:
         return this.sessionChannel(operation.sessionId);
     }

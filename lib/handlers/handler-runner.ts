@@ -1,0 +1,131 @@
+import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { WsException } from '@nestjs/websockets';
+import { isObservable, type Observable, tap } from 'rxjs';
+import type { Session } from '../endpoint/session.js';
+import { Message } from '../protocol/message.js';
+import { NOTICES } from '../protocol/notices.js';
+import type { RouteHandler } from './interfaces/route-handler.interface.js';
+
+/**
+ * Runs the application's handler methods for a session and sends what they return:
+ * a `Message`, nothing, or every message an Observable emits. Every error ends here as
+ * the notice text that answers it; only the unexpected ones are logged, once.
+ */
+@Injectable()
+export class HandlerRunner {
+  private readonly logger = new Logger('EasyWs');
+
+  /** Runs a handler and sends its result; returns the notice text when it failed. */
+  async run(session: Session, handler: RouteHandler, data: unknown, pattern: string): Promise<string | undefined> {
+    let result: unknown;
+    try {
+      result = await handler.invoke(session, data, pattern);
+    } catch (error) {
+      return this.describe(error, handler);
+    }
+    return this.deliver(session, handler, result);
+  }
+
+  /**
+   * Sends a handler's result: a message, nothing, or every message an Observable
+   * emits. The session's next frame waits until the Observable completes, so that
+   * replies keep the order of the frames; a closing session ends the subscription.
+   */
+  async deliver(session: Session, handler: RouteHandler, result: unknown): Promise<string | undefined> {
+    try {
+      if (isObservable(result)) {
+        await this.stream(session, handler, result);
+      } else {
+        this.reply(session, handler, result);
+      }
+      return undefined;
+    } catch (error) {
+      return this.describe(error, handler);
+    }
+  }
+
+  /**
+   * Why a listen method's pipeline refused a session: always `not authorized`, whatever
+   * a guard threw, so that a guard's reason never reaches the client. What is neither a
+   * guard's refusal nor a `WsException` is a fault, and logged.
+   */
+  refusal(error: unknown, handler: RouteHandler, what: string): string {
+    if (!isDenial(error) && !(error instanceof WsException)) {
+      this.logger.error(`${handler.owner} failed, so ${what}`, (error as Error)?.stack ?? error);
+    }
+    return NOTICES.notAuthorized;
+  }
+
+  /** The notice text for an error; anything unexpected is logged with its stack. */
+  describe(error: unknown, handler: RouteHandler): string {
+    if (error instanceof WsException) {
+      return wsExceptionText(error);
+    }
+    if (isDenial(error)) {
+      return NOTICES.notAuthorized;
+    }
+    this.logger.error(`${handler.owner} failed: ${(error as Error)?.message ?? String(error)}`, (error as Error)?.stack);
+    return NOTICES.internalError;
+  }
+
+  private stream(session: Session, handler: RouteHandler, result: Observable<unknown>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const { closed } = session;
+      const stop = (): void => {
+        subscription.unsubscribe();
+        resolve();
+      };
+      const finish = (): void => closed.removeEventListener('abort', stop);
+      // Through tap, a value that is not a message fails the stream; thrown from a
+      // subscriber's next, rxjs would rethrow it outside any try and the stream would never end.
+      const subscription = result.pipe(tap((value) => this.reply(session, handler, value))).subscribe({
+        error: (error: unknown) => {
+          finish();
+          reject(error);
+        },
+        complete: () => {
+          finish();
+          resolve();
+        },
+      });
+      if (subscription.closed) {
+        return;
+      }
+      if (closed.aborted) {
+        stop(); // the client left while the handler ran
+      } else {
+        closed.addEventListener('abort', stop, { once: true });
+      }
+    });
+  }
+
+  private reply(session: Session, handler: RouteHandler, value: unknown): void {
+    if (value instanceof Message) {
+      session.send(value);
+    } else if (value !== undefined && value !== null) {
+      throw new TypeError(`${handler.owner} returned ${describeValue(value)}; a handler returns a Message, nothing, or an Observable of messages`);
+    }
+  }
+}
+
+/** A guard's "no": Nest throws ForbiddenException for a guard that returns false. */
+function isDenial(error: unknown): boolean {
+  if (!(error instanceof HttpException)) {
+    return false;
+  }
+  const status = error.getStatus();
+  return status === HttpStatus.FORBIDDEN || status === HttpStatus.UNAUTHORIZED;
+}
+
+function wsExceptionText(error: WsException): string {
+  const content = error.getError();
+  if (typeof content === 'string') {
+    return content;
+  }
+  const message = (content as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : JSON.stringify(content);
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'null prototype'})` : `a ${typeof value}`;
+}
