@@ -6,9 +6,17 @@ export interface ChannelMatch<T> {
   readonly params: Record<string, string>;
 }
 
+/** One `/`-separated segment of a channel pattern: a literal, or a `:param`. */
+export type PatternSegment = { readonly literal: string } | { readonly param: string };
+
 interface Pattern<T> {
-  readonly segments: ReadonlyArray<{ readonly literal: string } | { readonly param: string }>;
+  readonly segments: readonly PatternSegment[];
   readonly target: T;
+}
+
+/** The segments of a channel pattern (`rooms/:room`: the literal `rooms`, the param `room`). */
+export function patternSegments(pattern: string): PatternSegment[] {
+  return pattern.split('/').map((segment) => (segment.startsWith(':') ? { param: segment.slice(1) } : { literal: segment }));
 }
 
 /**
@@ -31,9 +39,7 @@ export class ChannelMatcher<T> {
     if (problem) {
       throw new Error(problem);
     }
-    const segments = pattern.split('/').map((segment) =>
-      segment.startsWith(':') ? { param: segment.slice(1) } : { literal: segment },
-    );
+    const segments = patternSegments(pattern);
     const shape = segments.map((segment) => ('literal' in segment ? segment.literal : ':')).join('/');
     const clash = this.shapes.get(shape);
     if (clash !== undefined) {

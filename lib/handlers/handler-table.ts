@@ -3,7 +3,7 @@ import { withCode } from '../protocol/errors.js';
 import type { ChannelSettings, ChannelSettingsSource } from '../push/push.constants.js';
 import type { ChannelMatcher } from './channel-matcher.js';
 import { EasyWsExplorer } from './easy-ws.explorer.js';
-import type { ChannelHandler, Handlers, RouteHandler } from './interfaces/route-handler.interface.js';
+import type { ChannelHandler, DeclaredHandler, Handlers, RouteHandler } from './interfaces/route-handler.interface.js';
 
 /**
  * Every handler of the application, found on module init (once every provider of every
@@ -38,6 +38,11 @@ export class HandlerTable implements OnModuleInit, ChannelSettingsSource {
   /** The `@OnClose` methods, in the order they were found. */
   get close(): readonly RouteHandler[] {
     return this.found().close;
+  }
+
+  /** Every declaration with its `@MessageBody()` parameters, in the order found: what the AsyncAPI document describes. */
+  get declared(): readonly DeclaredHandler[] {
+    return this.found().declared;
   }
 
   settingsOf(channel: string): ChannelSettings | undefined {

@@ -28,6 +28,8 @@ export type EasyWsErrorCode =
   | 'EASY_WS_QUEUE_FULL'
   /** The server refused a `listen` or `unlisten` with a notice. */
   | 'EASY_WS_NOTICE'
+  /** The AsyncAPI document needs an optional package that is not installed. */
+  | 'EASY_WS_MISSING_PACKAGE'
   /** The test client did not see what a test expected: a frame, no frame, or a close. */
   | 'EASY_WS_EXPECTATION_FAILED'
   /** The server refused the test client's connection with an HTTP status. */

@@ -7,7 +7,9 @@ import type { HandlerDeclaration, ListenChannelOptions } from '../interfaces/han
  * whose `:param` segments each match one non-empty segment (`rooms/:room`). Guards
  * on the method decide who may listen; the method's return value, if any, is the
  * first frame the new listener gets. `options.slowConsumer` overrides, for this
- * channel's pushes, what happens to a listener that reads too slowly.
+ * channel's pushes, what happens to a listener that reads too slowly; `replies`,
+ * `pushes`, `summary` and `description` describe the channel for the AsyncAPI
+ * document and change nothing at run time.
  */
 export const ListenChannel = (pattern: string, options: ListenChannelOptions = {}): MethodDecorator =>
-  SetMetadata<string, HandlerDeclaration>(EASY_WS_HANDLER_METADATA, { kind: 'channel', pattern, slowConsumer: options.slowConsumer });
+  SetMetadata<string, HandlerDeclaration>(EASY_WS_HANDLER_METADATA, { ...options, kind: 'channel', pattern });
