@@ -59,7 +59,28 @@ export { LeaveChannel } from './handlers/decorators/leave-channel.decorator.js';
 export { ListenChannel } from './handlers/decorators/listen-channel.decorator.js';
 export { OnClose, OnOpen } from './handlers/decorators/session-hooks.decorator.js';
 export type { ChannelLeave, ChannelRequest, ListenChannelOptions } from './handlers/interfaces/handler-declaration.interface.js';
+export type {
+  ChannelDocumentation,
+  DescribedFrame,
+  FrameDeclaration,
+  HandlerDocumentation,
+  JsonSchema,
+  PayloadType,
+} from './handlers/interfaces/handler-documentation.interface.js';
+
+// The AsyncAPI document of the endpoint.
+export type {
+  AsyncApiChannel,
+  AsyncApiCloseCode,
+  AsyncApiDocument,
+  AsyncApiMessage,
+  AsyncApiOperation,
+  AsyncApiReference,
+  AsyncApiServer,
+} from './asyncapi/interfaces/asyncapi-document.interface.js';
+export type { AsyncApiOptions } from './asyncapi/interfaces/asyncapi-options.interface.js';
 
 // The module.
 export type { EasyWsAsyncOptions, EasyWsOptions } from './module/easy-ws-options.interface.js';
 export { EasyWsModule } from './module/easy-ws.module.js';
+export { createAsyncApiDocument } from './module/create-asyncapi-document.js';

@@ -25,6 +25,18 @@ export class SayDto {
   text!: string;
 }
 
+/** What every listener of a room gets when someone says something there: `said: {"room":…,"user":…,"text":…}`. */
+export class SaidFrame {
+  @IsString()
+  room!: string;
+
+  @IsString()
+  user!: string;
+
+  @IsString()
+  text!: string;
+}
+
 /** Everything a chat client can do over the WebSocket. */
 @Injectable()
 export class ChatCommands {
@@ -32,18 +44,18 @@ export class ChatCommands {
 
   constructor(private readonly push: PushService) {}
 
-  @OnOpen()
+  @OnOpen({ replies: [{ command: 'welcome', payload: { type: 'string', pattern: '^Hello [0-9a-f-]{36}$' }, summary: 'The greeting, with the session id.' }] })
   welcome(@ConnectedSocket() session: EasyWsSession) {
     return new Message('welcome', `Hello ${session.id}`);
   }
 
-  @Command('echo')
+  @Command('echo', { summary: 'Sends the data back.', replies: [{ command: 'echo', payload: String }] })
   echo(@MessageBody() data: string) {
     return new Message('echo', data);
   }
 
   /** Says something in a room the session listens to. */
-  @Command('say')
+  @Command('say', { summary: 'Says something in a room the session listens to; every listener gets it.', replies: ['said'] })
   @UsePipes(new ValidationPipe({ exceptionFactory: () => new WsException('say needs {"room": name, "text": words}') }))
   async say(@MessageBody() body: SayDto, @ConnectedSocket() session: EasyWsSession) {
     const channel = `rooms/${body.room}`;
@@ -53,10 +65,14 @@ export class ChatCommands {
     await this.push.toChannel(channel, new Message('said', { room: body.room, user: session.data.user, text: body.text }));
   }
 
-  @ListenChannel('news')
+  @ListenChannel('news', { summary: 'News from the server.', pushes: [{ command: 'news', payload: String }] })
   news() {}
 
-  @ListenChannel('rooms/:room')
+  @ListenChannel('rooms/:room', {
+    summary: 'A chat room; `staff` is for the user admin only.',
+    replies: [{ command: 'joined', payload: String, summary: 'The room joined.' }],
+    pushes: [{ command: 'said', payload: SaidFrame }],
+  })
   @UseGuards(RoomMemberGuard)
   joined(@ChannelParam('room') room: string) {
     return new Message('joined', room);

@@ -6,9 +6,17 @@ export interface ChannelMatch<T> {
   readonly params: Record<string, string>;
 }
 
+/** One `/`-separated segment of a channel pattern: a literal, or a `:param`. */
+export type PatternSegment = { readonly literal: string } | { readonly param: string };
+
 interface Pattern<T> {
-  readonly segments: ReadonlyArray<{ readonly literal: string } | { readonly param: string }>;
+  readonly segments: readonly PatternSegment[];
   readonly target: T;
+}
+
+/** The segments of a channel pattern (`rooms/:room`: the literal `rooms`, the param `room`). */
+export function patternSegments(pattern: string): PatternSegment[] {
+  return pattern.split('/').map((segment) => (segment.startsWith(':') ? { param: segment.slice(1) } : { literal: segment }));
 }
 
 /**
@@ -77,12 +85,12 @@ export class ChannelMatcher<T> {
 }
 
 /** A pattern's segments, and its shape: the pattern with every param name left out. @throws Error when it is not valid. */
-function parsePattern(pattern: string): { segments: Pattern<unknown>['segments']; shape: string } {
+function parsePattern(pattern: string): { segments: PatternSegment[]; shape: string } {
   const problem = patternProblem(pattern);
   if (problem) {
     throw new Error(problem);
   }
-  const segments = pattern.split('/').map((segment) => (segment.startsWith(':') ? { param: segment.slice(1) } : { literal: segment }));
+  const segments = patternSegments(pattern);
   return { segments, shape: segments.map((segment) => ('literal' in segment ? segment.literal : ':')).join('/') };
 }
 

@@ -7,7 +7,7 @@ import { ChannelMatcher } from './channel-matcher.js';
 import { EASY_WS_HANDLER_METADATA } from './handler-metadata.js';
 import { HandlerInvoker } from './handler-invoker.js';
 import type { HandlerDeclaration } from './interfaces/handler-declaration.interface.js';
-import type { ChannelHandler, Handlers, RouteHandler } from './interfaces/route-handler.interface.js';
+import type { BodyParam, ChannelHandler, DeclaredHandler, Handlers, RouteHandler } from './interfaces/route-handler.interface.js';
 import type { HistorySettings } from '../push/broker.interface.js';
 import type { ChannelSettings } from '../push/push.constants.js';
 import { type InstanceWrapper, ROUTE_ARGS_METADATA, WsParamtype } from './nest-internals.js';
@@ -54,10 +54,13 @@ export class EasyWsExplorer {
     const open: RouteHandler[] = [];
     const close: RouteHandler[] = [];
     const leaves: Array<{ pattern: string; handler: RouteHandler }> = [];
+    const declared: DeclaredHandler[] = [];
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       for (const [methodName, declaration] of this.declarations(wrapper)) {
+        const body = messageBody(wrapper.instance as object, methodName);
         // A channel's guards have the last word: no exception filter may turn a denied listen into a subscription.
-        const handler = this.wrap(wrapper, methodName, declaration.kind !== 'channel');
+        const handler = this.wrap(wrapper, methodName, declaration.kind !== 'channel', body);
+        declared.push({ owner: handler.owner, declaration, body });
         switch (declaration.kind) {
           case 'command': {
             const problem = commandProblem(declaration.command);
@@ -91,7 +94,7 @@ export class EasyWsExplorer {
     for (const { pattern, handler } of leaves) {
       this.addLeave(channels, pattern, handler);
     }
-    return { commands, channels, open, close };
+    return { commands, channels, open, close, declared };
   }
 
   private addChannel(channels: ChannelMatcher<ChannelHandler>, declaration: Extract<HandlerDeclaration, { kind: 'channel' }>, handler: RouteHandler): void {
@@ -147,11 +150,22 @@ export class EasyWsExplorer {
     return found;
   }
 
-  private wrap(wrapper: InstanceWrapper, methodName: string, filters: boolean): RouteHandler {
+  private wrap(wrapper: InstanceWrapper, methodName: string, filters: boolean, body: readonly BodyParam[]): RouteHandler {
     const instance = wrapper.instance as object;
     const { invoke, direct, guard } = this.invoker.wrap(instance, methodName, filters);
-    return { owner: `${instance.constructor.name}.${methodName}`, invoke, direct, guard, parsesJson: takesJson(instance, methodName) };
+    return { owner: `${instance.constructor.name}.${methodName}`, invoke, direct, guard, parsesJson: takesJson(body) };
   }
+}
+
+/** The method's `@MessageBody()` parameters, in the order of its parameters. */
+function messageBody(instance: object, methodName: string): BodyParam[] {
+  const params: Record<string, ParamMetadata> =
+    Reflect.getMetadata(ROUTE_ARGS_METADATA, instance.constructor, methodName) ?? {};
+  const types: unknown[] = Reflect.getMetadata('design:paramtypes', instance, methodName) ?? [];
+  return Object.entries(params)
+    .filter(([key, { index }]) => key === `${WsParamtype.PAYLOAD}:${index}`)
+    .sort(([, a], [, b]) => a.index - b.index)
+    .map(([, { index, data }]) => (typeof data === 'string' ? { field: data, type: types[index] } : { type: types[index] }));
 }
 
 /**
@@ -159,14 +173,8 @@ export class EasyWsExplorer {
  * `ValidationPipe`), a number or an array, or picks a field with `@MessageBody('name')`,
  * means JSON: such handlers get the data parsed.
  */
-function takesJson(instance: object, methodName: string): boolean {
-  const params: Record<string, ParamMetadata> =
-    Reflect.getMetadata(ROUTE_ARGS_METADATA, instance.constructor, methodName) ?? {};
-  const types: unknown[] = Reflect.getMetadata('design:paramtypes', instance, methodName) ?? [];
-  return Object.entries(params).some(
-    ([key, { index, data }]) =>
-      key === `${WsParamtype.PAYLOAD}:${index}` && (data !== undefined || !RAW_BODY_TYPES.has(types[index])),
-  );
+function takesJson(body: readonly BodyParam[]): boolean {
+  return body.some(({ field, type }) => field !== undefined || !RAW_BODY_TYPES.has(type));
 }
 
 /** The largest history a channel may keep: beyond it, a store of the application's own serves better. */

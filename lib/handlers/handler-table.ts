@@ -4,7 +4,7 @@ import type { Broker, HistorySettings } from '../push/broker.interface.js';
 import { type ChannelSettings, type ChannelSettingsSource, EASY_WS_BROKER } from '../push/push.constants.js';
 import type { ChannelMatcher } from './channel-matcher.js';
 import { EasyWsExplorer } from './easy-ws.explorer.js';
-import type { ChannelHandler, Handlers, RouteHandler } from './interfaces/route-handler.interface.js';
+import type { ChannelHandler, DeclaredHandler, Handlers, RouteHandler } from './interfaces/route-handler.interface.js';
 
 /**
  * Every handler of the application, found on module init (once every provider of every
@@ -60,6 +60,11 @@ export class HandlerTable implements OnModuleInit, ChannelSettingsSource {
   /** The `@OnClose` methods, in the order they were found. */
   get close(): readonly RouteHandler[] {
     return this.found().close;
+  }
+
+  /** Every declaration with its `@MessageBody()` parameters, in the order found: what the AsyncAPI document describes. */
+  get declared(): readonly DeclaredHandler[] {
+    return this.found().declared;
   }
 
   settingsOf(channel: string): ChannelSettings | undefined {

@@ -1,4 +1,5 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency } from '@nestjs/common';
+import type { AsyncApiOptions } from '../asyncapi/interfaces/asyncapi-options.interface.js';
 import type { EndpointOptions } from '../endpoint/interfaces/endpoint-options.interface.js';
 import type { Broker } from '../push/broker.interface.js';
 
@@ -6,6 +7,11 @@ import type { Broker } from '../push/broker.interface.js';
 export interface EasyWsOptions extends EndpointOptions {
   /** Carries pushes between instances. Default: in-process, for a single instance. */
   broker?: Broker;
+  /**
+   * The AsyncAPI document of the endpoint: served as JSON at `asyncapi.path` when that
+   * is set, and what it says beyond the decorators. Default: not served.
+   */
+  asyncapi?: AsyncApiOptions;
 }
 
 /** Options of `EasyWsModule.forRootAsync()`, for options that need other providers. */

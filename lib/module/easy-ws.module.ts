@@ -15,6 +15,7 @@ import { LocalSessions } from '../push/local-sessions.js';
 import { CHANNEL_SETTINGS, EASY_WS_BROKER } from '../push/push.constants.js';
 import { PushService } from '../push/push.service.js';
 import { SessionRegistry } from '../push/session-registry.js';
+import { AsyncApiRoute } from './asyncapi.route.js';
 import type { EasyWsAsyncOptions, EasyWsOptions } from './easy-ws-options.interface.js';
 import { EasyWsServer } from './easy-ws.server.js';
 import { EASY_WS_OPTIONS, type ResolvedEasyWsOptions, resolveOptions } from './options.js';
@@ -26,7 +27,8 @@ import { EASY_WS_OPTIONS, type ResolvedEasyWsOptions, resolveOptions } from './o
  * registry each channel's settings; the registry starts the broker on init and tells
  * the session events, which presence, the channels' leave methods and the auth
  * lifecycle follow; the router serves sessions with all of them; the server opens the
- * endpoint at bootstrap, once all of that is ready.
+ * endpoint at bootstrap, once all of that is ready; the AsyncAPI route, when the
+ * option asks for it, serves the document the table describes.
  */
 const PROVIDERS: Provider[] = [
   { provide: EASY_WS_BROKER, inject: [EASY_WS_OPTIONS], useFactory: (options: ResolvedEasyWsOptions) => options.broker },
@@ -46,6 +48,7 @@ const PROVIDERS: Provider[] = [
   SessionAuth,
   CommandRouter,
   EasyWsServer,
+  AsyncApiRoute,
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { type ResolvedAsyncApiOptions, resolveAsyncApiOptions } from '../asyncapi/asyncapi-options.js';
 import { ENDPOINT_DEFAULTS, type ResolvedEndpointOptions, resolveEndpointOptions } from '../endpoint/endpoint-options.js';
 import type { Broker } from '../push/broker.interface.js';
 import { LocalBroker } from '../push/local-broker.js';
@@ -10,6 +11,8 @@ export const EASY_WS_OPTIONS = Symbol('EASY_WS_OPTIONS');
 /** The module options with every default filled in. */
 export interface ResolvedEasyWsOptions extends ResolvedEndpointOptions {
   readonly broker: Broker;
+  /** `undefined` when the option is not set. */
+  readonly asyncapi: ResolvedAsyncApiOptions | undefined;
 }
 
 /** The defaults, as docs/options.md states them. */
@@ -21,9 +24,13 @@ export const DEFAULT_OPTIONS = ENDPOINT_DEFAULTS;
  * @throws TypeError (`EASY_WS_INVALID_OPTIONS`) naming the option.
  */
 export function resolveOptions(options: EasyWsOptions = {}): ResolvedEasyWsOptions {
-  const { broker } = options;
+  const { broker, asyncapi } = options;
   if (broker !== undefined && (typeof broker !== 'object' || broker === null || typeof broker.publish !== 'function')) {
     throw invalidOption('EasyWsModule', '"broker" must be a Broker, such as new RedisBroker({ url })');
   }
-  return { ...resolveEndpointOptions(options), broker: broker ?? new LocalBroker() };
+  return {
+    ...resolveEndpointOptions(options),
+    broker: broker ?? new LocalBroker(),
+    asyncapi: asyncapi === undefined ? undefined : resolveAsyncApiOptions(asyncapi),
+  };
 }

@@ -27,7 +27,13 @@ export type EasyWsErrorCode =
   /** The client is disconnected and its queue of frames to send is full. */
   | 'EASY_WS_QUEUE_FULL'
   /** The server refused a `listen` or `unlisten` with a notice. */
-  | 'EASY_WS_NOTICE';
+  | 'EASY_WS_NOTICE'
+  /** The AsyncAPI document needs an optional package that is not installed. */
+  | 'EASY_WS_MISSING_PACKAGE'
+  /** The test client did not see what a test expected: a frame, no frame, or a close. */
+  | 'EASY_WS_EXPECTATION_FAILED'
+  /** The server refused the test client's connection with an HTTP status. */
+  | 'EASY_WS_CONNECTION_REFUSED';
 
 /** An error with its stable code. */
 export type CodedError<E extends Error = Error> = E & { readonly code: EasyWsErrorCode };

@@ -1,12 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { Test } from '@nestjs/testing';
 import { EasyWsAdapter, Message } from 'nestjs-easy-ws';
+import { EasyWsTestClient } from 'nestjs-easy-ws/testing';
 import { startApp, type RunningApp } from '../support/app.js';
 import { chatFixture } from '../support/chat-fixture.js';
-import { TestClient } from '../support/client.js';
 
 /** A test that waits for what never comes fails instead of hanging. */
 const LIMIT = { timeout: 20_000 };
@@ -17,6 +16,12 @@ class EchoGateway {
   echo(@MessageBody() data: string) {
     return new Message('echo', data);
   }
+}
+
+/** Sends a frame as it is and returns the text of the next frame. */
+async function ask(client: EasyWsTestClient, frame: string): Promise<string> {
+  client.sendFrame(frame);
+  return (await client.expectFrame()).text;
 }
 
 const ACKNOWLEDGED = ['easy-ws.v1'];
@@ -36,8 +41,8 @@ describe('subprotocol', LIMIT, () => {
     [[], ''],
   ] as const) {
     test(`offered ${JSON.stringify(offered)}: the server chooses ${JSON.stringify(chosen)}`, async () => {
-      const client = await TestClient.connect(running.url(), { protocols: [...offered] });
-      assert.equal(client.socket.protocol, chosen);
+      const client = await EasyWsTestClient.connect(running.app, { protocols: [...offered] });
+      assert.equal(client.protocol, chosen);
       await client.close();
     });
   }
@@ -45,42 +50,42 @@ describe('subprotocol', LIMIT, () => {
 
 describe('acknowledged mode (easy-ws.v1)', LIMIT, () => {
   test('every listen and unlisten gets exactly one answer, naming its channel', async () => {
-    const client = await TestClient.connect(running.url(), { protocols: ACKNOWLEDGED });
-    assert.equal(await client.request('listen: news'), 'websocket: {"op":"listen","channel":"news","ok":true}');
-    assert.equal(await client.request('listen: news'), 'websocket: {"op":"listen","channel":"news","ok":false,"error":"already listening"}');
-    assert.equal(await client.request('listen: nowhere'), 'websocket: {"op":"listen","channel":"nowhere","ok":false,"error":"channel does not exist"}');
-    assert.equal(await client.request('listen: rooms/staff'), 'websocket: {"op":"listen","channel":"rooms/staff","ok":false,"error":"not authorized"}');
-    assert.equal(await client.request('unlisten: news'), 'websocket: {"op":"unlisten","channel":"news","ok":true}');
-    assert.equal(await client.request('unlisten: news'), 'websocket: {"op":"unlisten","channel":"news","ok":false,"error":"not listening"}');
+    const client = await EasyWsTestClient.connect(running.app, { protocols: ACKNOWLEDGED });
+    assert.equal(await ask(client, 'listen: news'), 'websocket: {"op":"listen","channel":"news","ok":true}');
+    assert.equal(await ask(client, 'listen: news'), 'websocket: {"op":"listen","channel":"news","ok":false,"error":"already listening"}');
+    assert.equal(await ask(client, 'listen: nowhere'), 'websocket: {"op":"listen","channel":"nowhere","ok":false,"error":"channel does not exist"}');
+    assert.equal(await ask(client, 'listen: rooms/staff'), 'websocket: {"op":"listen","channel":"rooms/staff","ok":false,"error":"not authorized"}');
+    assert.equal(await ask(client, 'unlisten: news'), 'websocket: {"op":"unlisten","channel":"news","ok":true}');
+    assert.equal(await ask(client, 'unlisten: news'), 'websocket: {"op":"unlisten","channel":"news","ok":false,"error":"not listening"}');
     // Nothing else came: the next frame is the echo.
-    assert.equal(await client.request('echo: done'), 'echo: done');
+    assert.equal(await ask(client, 'echo: done'), 'echo: done');
     await client.close();
   });
 
   test("a channel's first frame comes before the answer, so the answer is the last word on the listen", async () => {
-    const client = await TestClient.connect(running.url(), { protocols: ACKNOWLEDGED });
-    assert.equal(await client.request('listen: rooms/lobby'), 'joined: lobby');
-    assert.equal(await client.next(), 'websocket: {"op":"listen","channel":"rooms/lobby","ok":true}');
-    assert.equal(await client.request('push: rooms/lobby'), 'pushed: rooms/lobby');
+    const client = await EasyWsTestClient.connect(running.app, { protocols: ACKNOWLEDGED });
+    assert.equal(await ask(client, 'listen: rooms/lobby'), 'joined: lobby');
+    assert.equal((await client.expectFrame()).text, 'websocket: {"op":"listen","channel":"rooms/lobby","ok":true}');
+    assert.equal(await ask(client, 'push: rooms/lobby'), 'pushed: rooms/lobby');
     await client.close();
   });
 
   test('a listen whose first frame fails gets one failed answer and leaves no subscription', async () => {
-    const client = await TestClient.connect(running.url(), { protocols: ACKNOWLEDGED });
-    assert.equal(await client.request('listen: broken'), 'websocket: {"op":"listen","channel":"broken","ok":false,"error":"internal server error"}');
-    client.send('push: broken');
-    assert.equal(await client.request('echo: after'), 'echo: after');
-    assert.equal(await client.request('listen: broken'), 'websocket: {"op":"listen","channel":"broken","ok":false,"error":"internal server error"}');
+    const client = await EasyWsTestClient.connect(running.app, { protocols: ACKNOWLEDGED });
+    assert.equal(await ask(client, 'listen: broken'), 'websocket: {"op":"listen","channel":"broken","ok":false,"error":"internal server error"}');
+    client.sendFrame('push: broken');
+    assert.equal(await ask(client, 'echo: after'), 'echo: after');
+    assert.equal(await ask(client, 'listen: broken'), 'websocket: {"op":"listen","channel":"broken","ok":false,"error":"internal server error"}');
     await client.close();
   });
 
   test('failed commands and frames are answered as JSON naming what failed', async () => {
-    const client = await TestClient.connect(running.url(), { protocols: ACKNOWLEDGED });
-    assert.equal(await client.request('refuse: x'), 'websocket: {"op":"command","command":"refuse","ok":false,"error":"no luck"}');
-    assert.equal(await client.request('boom: x'), 'websocket: {"op":"command","command":"boom","ok":false,"error":"internal server error"}');
-    assert.equal(await client.request('nope: x'), 'websocket: {"op":"command","command":"nope","ok":false,"error":"command not supported by server"}');
-    assert.equal(await client.request('no separator'), 'websocket: {"op":"frame","ok":false,"error":"command not supported by server"}');
-    assert.equal(await client.request(': a: b'), 'websocket: {"op":"frame","ok":false,"error":"command not supported by server"}');
+    const client = await EasyWsTestClient.connect(running.app, { protocols: ACKNOWLEDGED });
+    assert.equal(await ask(client, 'refuse: x'), 'websocket: {"op":"command","command":"refuse","ok":false,"error":"no luck"}');
+    assert.equal(await ask(client, 'boom: x'), 'websocket: {"op":"command","command":"boom","ok":false,"error":"internal server error"}');
+    assert.equal(await ask(client, 'nope: x'), 'websocket: {"op":"command","command":"nope","ok":false,"error":"command not supported by server"}');
+    assert.equal(await ask(client, 'no separator'), 'websocket: {"op":"frame","ok":false,"error":"command not supported by server"}');
+    assert.equal(await ask(client, ': a: b'), 'websocket: {"op":"frame","ok":false,"error":"command not supported by server"}');
     await client.close();
   });
 });
@@ -88,22 +93,22 @@ describe('acknowledged mode (easy-ws.v1)', LIMIT, () => {
 describe('original mode (cmd.fossores.de, or no subprotocol) is unchanged', LIMIT, () => {
   for (const protocols of [LEGACY, []]) {
     test(`offered ${JSON.stringify(protocols)}: success is silent, failures are the bare texts`, async () => {
-      const client = await TestClient.connect(running.url(), { protocols });
-      client.send('listen: news');
-      assert.equal(await client.request('echo: listened'), 'echo: listened');
-      assert.equal(await client.request('listen: news'), 'websocket: already listening');
-      assert.equal(await client.request('listen: nowhere'), 'websocket: channel does not exist');
-      assert.equal(await client.request('listen: rooms/staff'), 'websocket: not authorized');
-      assert.equal(await client.request('listen: rooms/lobby'), 'joined: lobby');
-      client.send('unlisten: news');
-      assert.equal(await client.request('unlisten: news'), 'websocket: not listening');
-      assert.equal(await client.request('refuse: x'), 'websocket: no luck');
-      assert.equal(await client.request('boom: x'), 'websocket: internal server error');
-      assert.equal(await client.request('nope: x'), 'websocket: command not supported by server');
-      assert.equal(await client.request('no separator'), 'websocket: command not supported by server');
-      assert.equal(await client.request('listen: broken'), 'websocket: internal server error');
-      client.send('push: broken');
-      assert.equal(await client.request('echo: done'), 'echo: done');
+      const client = await EasyWsTestClient.connect(running.app, { protocols });
+      client.sendFrame('listen: news');
+      assert.equal(await ask(client, 'echo: listened'), 'echo: listened');
+      assert.equal(await ask(client, 'listen: news'), 'websocket: already listening');
+      assert.equal(await ask(client, 'listen: nowhere'), 'websocket: channel does not exist');
+      assert.equal(await ask(client, 'listen: rooms/staff'), 'websocket: not authorized');
+      assert.equal(await ask(client, 'listen: rooms/lobby'), 'joined: lobby');
+      client.sendFrame('unlisten: news');
+      assert.equal(await ask(client, 'unlisten: news'), 'websocket: not listening');
+      assert.equal(await ask(client, 'refuse: x'), 'websocket: no luck');
+      assert.equal(await ask(client, 'boom: x'), 'websocket: internal server error');
+      assert.equal(await ask(client, 'nope: x'), 'websocket: command not supported by server');
+      assert.equal(await ask(client, 'no separator'), 'websocket: command not supported by server');
+      assert.equal(await ask(client, 'listen: broken'), 'websocket: internal server error');
+      client.sendFrame('push: broken');
+      assert.equal(await ask(client, 'echo: done'), 'echo: done');
       await client.close();
     });
   }
@@ -115,14 +120,13 @@ test('a Nest gateway served by EasyWsAdapter answers an unknown command in the m
   app.useWebSocketAdapter(new EasyWsAdapter(app.getHttpServer()));
   await app.listen(0, '127.0.0.1');
   try {
-    const url = `ws://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/gateway`;
-    const acknowledged = await TestClient.connect(url, { protocols: ACKNOWLEDGED });
-    assert.equal(await acknowledged.request('echo: hi'), 'echo: hi');
-    assert.equal(await acknowledged.request('nope: x'), 'websocket: {"op":"command","command":"nope","ok":false,"error":"command not supported by server"}');
-    assert.equal(await acknowledged.request('no separator'), 'websocket: {"op":"frame","ok":false,"error":"command not supported by server"}');
+    const acknowledged = await EasyWsTestClient.connect(app, { path: '/gateway', protocols: ACKNOWLEDGED });
+    assert.equal(await ask(acknowledged, 'echo: hi'), 'echo: hi');
+    assert.equal(await ask(acknowledged, 'nope: x'), 'websocket: {"op":"command","command":"nope","ok":false,"error":"command not supported by server"}');
+    assert.equal(await ask(acknowledged, 'no separator'), 'websocket: {"op":"frame","ok":false,"error":"command not supported by server"}');
     await acknowledged.close();
-    const legacy = await TestClient.connect(url, { protocols: LEGACY });
-    assert.equal(await legacy.request('nope: x'), 'websocket: command not supported by server');
+    const legacy = await EasyWsTestClient.connect(app, { path: '/gateway', protocols: LEGACY });
+    assert.equal(await ask(legacy, 'nope: x'), 'websocket: command not supported by server');
     await legacy.close();
   } finally {
     await app.close();

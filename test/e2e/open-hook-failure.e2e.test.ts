@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { Injectable } from '@nestjs/common';
 import { ConnectedSocket, WsException } from '@nestjs/websockets';
 import { EasyWsModule, type EasyWsSession, Message, OnOpen } from 'nestjs-easy-ws';
+import { EasyWsTestClient } from 'nestjs-easy-ws/testing';
 import { startApp, type RunningApp } from '../support/app.js';
-import { TestClient } from '../support/client.js';
 
 /** The open hook refuses with the message the client asks for in a header. */
 @Injectable()
@@ -26,9 +26,9 @@ before(async () => {
 after(() => running.close());
 
 async function refusedWith(message: string) {
-  const client = await TestClient.connect(running.url(), { headers: { 'x-refusal': encodeURIComponent(message) } });
-  const notice = await client.next();
-  return { notice, ...(await client.closed) };
+  const client = await EasyWsTestClient.connect(running.app, { protocols: [], headers: { 'x-refusal': encodeURIComponent(message) } });
+  const notice = (await client.expectFrame()).text;
+  return { notice, ...(await client.expectClose()) };
 }
 
 test('a refusal in the open hook reaches the client as a notice and closes with 1008 and the message as reason', async () => {
@@ -46,7 +46,7 @@ test('a refusal longer than a close frame allows gets the whole notice and a clo
   assert.equal(refused.code, 1008);
   assert.equal(refused.reason, 'é'.repeat(61));
 
-  const next = await TestClient.connect(running.url());
-  assert.equal(await next.next(), 'welcome: in');
+  const next = await EasyWsTestClient.connect(running.app, { protocols: [] });
+  assert.equal((await next.expectFrame()).text, 'welcome: in');
   await next.close();
 });

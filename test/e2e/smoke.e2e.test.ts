@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { Injectable } from '@nestjs/common';
 import { ConnectedSocket, MessageBody } from '@nestjs/websockets';
 import { Command, EasyWsModule, type EasyWsSession, ListenChannel, Message, OnOpen, PushService } from 'nestjs-easy-ws';
+import { EasyWsTestClient } from 'nestjs-easy-ws/testing';
 import { startApp, type RunningApp } from '../support/app.js';
-import { TestClient } from '../support/client.js';
 
 @Injectable()
 class Chat {
@@ -32,11 +32,14 @@ before(async () => {
 after(() => running.close());
 
 test('smoke', async () => {
-  const client = await TestClient.connect(running.url(), { protocols: ['cmd.fossores.de'] });
-  assert.match(await client.next(), /^welcome: Hello [0-9a-f-]{36}$/);
-  assert.equal(await client.request('echo: hi'), 'echo: hi');
-  client.send('listen: news');
-  assert.equal(await client.request('shout: yo'), 'shout: yo');
-  assert.equal(await client.request('nope: x'), 'websocket: command not supported by server');
+  const client = await EasyWsTestClient.connect(running.app, { protocols: ['cmd.fossores.de'] });
+  assert.match((await client.expectFrame()).text, /^welcome: Hello [0-9a-f-]{36}$/);
+  client.send('echo', 'hi');
+  assert.equal((await client.expectFrame()).text, 'echo: hi');
+  client.sendFrame('listen: news');
+  client.send('shout', 'yo');
+  assert.equal((await client.expectFrame()).text, 'shout: yo');
+  client.send('nope', 'x');
+  assert.equal((await client.expectFrame()).text, 'websocket: command not supported by server');
   await client.close();
 });

@@ -2,9 +2,10 @@ import type { EasyWsSession } from '../../endpoint/easy-ws-session.js';
 import type { SlowConsumerPolicy } from '../../endpoint/interfaces/endpoint-options.interface.js';
 import type { StreamPosition } from '../../protocol/rules.js';
 import type { LeaveReason } from '../../push/session-events.js';
+import type { ChannelDocumentation, HandlerDocumentation } from './handler-documentation.interface.js';
 
-/** Options of `@ListenChannel`. */
-export interface ListenChannelOptions {
+/** Options of `@ListenChannel`: how the channel behaves, and what the AsyncAPI document says of it. */
+export interface ListenChannelOptions extends ChannelDocumentation {
   /**
    * What to do when a listener of this channel is too slow to take its frames:
    * `'drop'` suits a price ticker (the next price replaces a lost one), `'close'`
@@ -28,10 +29,10 @@ export interface ListenChannelOptions {
 
 /** What a decorated method declares; one declaration per method. */
 export type HandlerDeclaration =
-  | { readonly kind: 'command'; readonly command: string }
+  | ({ readonly kind: 'command'; readonly command: string } & HandlerDocumentation)
   | ({ readonly kind: 'channel'; readonly pattern: string } & ListenChannelOptions)
   | { readonly kind: 'leave'; readonly pattern: string }
-  | { readonly kind: 'open' }
+  | ({ readonly kind: 'open' } & HandlerDocumentation)
   | { readonly kind: 'close' };
 
 /** The payload a `@ListenChannel` method receives: `switchToWs().getData()` and `@MessageBody()`. */

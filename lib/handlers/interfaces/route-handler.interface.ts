@@ -1,6 +1,7 @@
 import type { ChannelSettings } from '../../push/push.constants.js';
 import type { ChannelMatcher } from '../channel-matcher.js';
 import type { Invoke } from '../handler-invoker.js';
+import type { HandlerDeclaration } from './handler-declaration.interface.js';
 
 /** A discovered method, wrapped once with its guards, pipes, interceptors and filters. */
 export interface RouteHandler {
@@ -23,10 +24,29 @@ export interface ChannelHandler extends RouteHandler {
   readonly leave?: RouteHandler;
 }
 
+/** A `@MessageBody()` parameter: the whole data, or one field of it (`@MessageBody('room')`). */
+export interface BodyParam {
+  /** The field it picks; `undefined` for the whole data. */
+  readonly field?: string;
+  /** The parameter's type as TypeScript emitted it (`design:paramtypes`); `undefined` without decorator metadata. */
+  readonly type: unknown;
+}
+
+/** A decorated method as its declaration describes it, for what documents the endpoint. */
+export interface DeclaredHandler {
+  /** `Class.method`, for errors. */
+  readonly owner: string;
+  readonly declaration: HandlerDeclaration;
+  /** Its `@MessageBody()` parameters, in the order of the method's parameters. */
+  readonly body: readonly BodyParam[];
+}
+
 /** Every handler of the application, found once at start-up. */
 export interface Handlers {
   readonly commands: ReadonlyMap<string, RouteHandler>;
   readonly channels: ChannelMatcher<ChannelHandler>;
   readonly open: readonly RouteHandler[];
   readonly close: readonly RouteHandler[];
+  /** Every declaration, in the order found. */
+  readonly declared: readonly DeclaredHandler[];
 }

@@ -1,0 +1,54 @@
+// The sample's chat, tested with Jest and the test kit (docs/testing.md shows this file).
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { EasyWsTestClient } from 'nestjs-easy-ws/testing';
+import { AppModule } from '../../sample/app.module.js';
+
+let app: INestApplication;
+
+beforeAll(async () => {
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  app = moduleRef.createNestApplication({ logger: false });
+});
+
+afterAll(() => app.close());
+
+test('alice and bob chat in the lobby', async () => {
+  const alice = await EasyWsTestClient.connect(app, { token: 'alice' });
+  const bob = await EasyWsTestClient.connect(app, { token: 'bob' });
+  await alice.listen('rooms/lobby');
+  expect((await alice.expectFrame('joined')).data).toBe('lobby');
+  await bob.listen('rooms/lobby');
+
+  alice.sendJson('say', { room: 'lobby', text: 'hi bob' });
+  const said = { room: 'lobby', user: 'alice', text: 'hi bob' };
+  expect((await bob.expectFrame('said')).json()).toEqual(said);
+  expect((await alice.expectFrame('said')).json()).toEqual(said);
+
+  await bob.unlisten('rooms/lobby');
+  alice.sendJson('say', { room: 'lobby', text: 'anyone?' });
+  await alice.expectFrame('said');
+  await bob.expectNoFrame(100, 'said');
+  await Promise.all([alice.close(), bob.close()]);
+});
+
+test('the staff room is for admin only', async () => {
+  const bob = await EasyWsTestClient.connect(app, { token: 'bob' });
+  await expect(bob.listen('rooms/staff')).rejects.toMatchObject({ code: 'EASY_WS_NOTICE', message: 'not authorized' });
+  const admin = await EasyWsTestClient.connect(app, { token: 'admin' });
+  await admin.listen('rooms/staff');
+  await Promise.all([bob.close(), admin.close()]);
+});
+
+test('a say that is not valid is refused with a notice', async () => {
+  const alice = await EasyWsTestClient.connect(app, { token: 'alice' });
+  alice.sendJson('say', { room: 'lobby' });
+  const notice = await alice.expectFrame('websocket');
+  expect(notice.json()).toEqual({ op: 'command', command: 'say', ok: false, error: 'say needs {"room": name, "text": words}' });
+  await alice.close();
+});
+
+test('a connection without a user name is refused', async () => {
+  await expect(EasyWsTestClient.connect(app)).rejects.toMatchObject({ code: 'EASY_WS_CONNECTION_REFUSED', status: 403 });
+});
