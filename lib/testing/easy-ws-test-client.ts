@@ -3,7 +3,17 @@ import WebSocket from 'ws';
 import { noticeOf, parseNotice } from '../client/channel-requests.js';
 import { EasyWsNoticeError } from '../client/client-events.js';
 import { withCode } from '../protocol/errors.js';
-import { ACKNOWLEDGED_SUBPROTOCOL, type Acknowledgement, commandProblem, NOTICE_COMMAND } from '../protocol/rules.js';
+import {
+  ACKNOWLEDGED_SUBPROTOCOL,
+  type Acknowledgement,
+  commandProblem,
+  type ControlRequest,
+  NOTICE_COMMAND,
+  type NoticeSubject,
+  type PresenceMember,
+  type ServerEvent,
+  type StreamPosition,
+} from '../protocol/rules.js';
 import { invalidOption } from '../utils/option-checks.js';
 import { testEndpoint } from './app-endpoint.js';
 import { callSite, type Expectation, FrameInbox, type FrameMatcher, showClose } from './frame-inbox.js';
@@ -126,12 +136,59 @@ export class EasyWsTestClient {
    *   EasyWsExpectationError (`EASY_WS_EXPECTATION_FAILED`) when no answer comes in time.
    */
   listen(channel: string, options: ExpectOptions = {}): Promise<Acknowledgement> {
-    return this.request('listen', channel, options, this.listen);
+    return this.request({ op: 'listen', channel }, `listen: ${channel}`, options, this.listen);
   }
 
   /** Stops listening to `channel`, with the answers and errors of `listen`. */
   unlisten(channel: string, options: ExpectOptions = {}): Promise<Acknowledgement> {
-    return this.request('unlisten', channel, options, this.unlisten);
+    return this.request({ op: 'unlisten', channel }, `unlisten: ${channel}`, options, this.unlisten);
+  }
+
+  /**
+   * Listens to `channel` as `EasyWsClient` does, with acknowledged mode's listen request:
+   * the session then gets `position` events before the frames of a channel with history,
+   * and `presence` events of a channel with presence (`expectEvent`). The answer carries
+   * the channel's `position` and `members`; with `since`, the frames after it come
+   * first (unread, for `expectEvent` and `expectFrame`) and the answer says whether all
+   * were `recovered`. Errors as for `listen`.
+   */
+  track(channel: string, options: ExpectOptions & { readonly since?: StreamPosition } = {}): Promise<Acknowledgement> {
+    const { since } = options;
+    return this.control({ op: 'listen', channel, ...(since && { since }) }, options, this.track);
+  }
+
+  /** Asks for the frames of `channel` after `since` again, as a client that saw a gap does; resolves with the answer. */
+  recover(channel: string, since: StreamPosition, options: ExpectOptions = {}): Promise<Acknowledgement> {
+    return this.control({ op: 'recover', channel, since }, options, this.recover);
+  }
+
+  /** The members of a presence channel the session listens to, as the server answers a presence request. */
+  async presence(channel: string, options: ExpectOptions = {}): Promise<readonly PresenceMember[]> {
+    const answer = await this.control({ op: 'presence', channel }, options, this.presence);
+    return answer.ok ? (answer.members ?? []) : [];
+  }
+
+  /**
+   * Sends a new token over the socket and resolves with the answer (its `expiresAt`). A
+   * token the server refuses closes the connection with 4001: await `expectClose(4001)`.
+   */
+  refresh(token: string, options: ExpectOptions = {}): Promise<Acknowledgement> {
+    return this.control({ op: 'refresh', token }, options, this.refresh);
+  }
+
+  /**
+   * Takes the next event of acknowledged mode of this kind (`position`, `dropped`,
+   * `presence`, `expiring`, `left`), waiting for it if none has arrived; what comes
+   * before it stays unread.
+   * @throws EasyWsExpectationError (`EASY_WS_EXPECTATION_FAILED`) when none comes in time.
+   */
+  async expectEvent<K extends ServerEvent['event']>(event: K, options: ExpectOptions = {}): Promise<Extract<ServerEvent, { event: K }>> {
+    const isEvent = (frame: TestFrame): boolean => frame.command === NOTICE_COMMAND && serverEvent(frame.data)?.event === event;
+    const frame = await this.inbox.take(
+      { what: `an event "${event}"`, none: `no event "${event}"`, match: isEvent, from: this.expectEvent },
+      options.timeout ?? this.timeout,
+    );
+    return serverEvent(frame.data) as Extract<ServerEvent, { event: K }>;
   }
 
   /**
@@ -183,25 +240,33 @@ export class EasyWsTestClient {
     return this.closing;
   }
 
+  /** Sends a request of acknowledged mode, `websocket: <JSON>`, and settles with its answer. */
+  private control(request: ControlRequest, options: ExpectOptions, from: Expectation['from']): Promise<Acknowledgement> {
+    const subject: NoticeSubject = request.op === 'refresh' ? { op: 'refresh' } : { op: request.op, channel: request.channel };
+    return this.request(subject, `${NOTICE_COMMAND}: ${JSON.stringify(request)}`, options, from);
+  }
+
   /**
-   * Sends a request that acknowledged mode answers and settles with its answer. Every
-   * such request goes through here, so that a new one is one method that names its `op`.
+   * Sends a frame that acknowledged mode answers and settles with its answer. Every
+   * such request goes through here, so that a new one is one method that names what it sends.
    */
-  private async request(op: 'listen' | 'unlisten', channel: string, options: ExpectOptions, from: Expectation['from']): Promise<Acknowledgement> {
+  private async request(subject: NoticeSubject, sent: string, options: ExpectOptions, from: Expectation['from']): Promise<Acknowledgement> {
+    const { op } = subject;
+    const channel = 'channel' in subject ? subject.channel : undefined;
     if (this.protocol !== ACKNOWLEDGED_SUBPROTOCOL) {
       throw invalidOption(
         'EasyWsTestClient',
         `${op}() waits for the server's answer, which only acknowledged mode (${ACKNOWLEDGED_SUBPROTOCOL}) gives, and this connection ` +
-          `speaks ${this.protocol ? `"${this.protocol}"` : 'no subprotocol'}: offer ${ACKNOWLEDGED_SUBPROTOCOL} (the default), or send the frame with sendFrame('${op}: ${channel}')`,
+          `speaks ${this.protocol ? `"${this.protocol}"` : 'no subprotocol'}: offer ${ACKNOWLEDGED_SUBPROTOCOL} (the default), or send the frame with sendFrame('${sent}')`,
       );
     }
-    this.sendFrame(`${op}: ${channel}`);
+    this.sendFrame(sent);
     const answers = (frame: TestFrame): boolean => {
       const answer = frame.command === NOTICE_COMMAND ? acknowledgement(frame.data) : undefined;
-      return answer !== undefined && answer.op === op && answer.channel === channel;
+      return answer !== undefined && answer.op === op && (answer as { channel?: string }).channel === channel;
     };
-    const subject = `answer to "${op}: ${channel}"`;
-    const frame = await this.inbox.take({ what: `an ${subject}`, none: `no ${subject}`, match: answers, from }, options.timeout ?? this.timeout);
+    const what = `answer to "${sent}"`;
+    const frame = await this.inbox.take({ what: `an ${what}`, none: `no ${what}`, match: answers, from }, options.timeout ?? this.timeout);
     const answer = acknowledgement(frame.data) as Acknowledgement;
     if (!answer.ok) {
       throw new EasyWsNoticeError(noticeOf(answer));
@@ -214,6 +279,12 @@ export class EasyWsTestClient {
 function acknowledgement(data: string): Acknowledgement | undefined {
   const notice = parseNotice(data);
   return notice && 'answer' in notice ? notice.answer : undefined;
+}
+
+/** The event in the data of a notice of acknowledged mode, if it is one. */
+function serverEvent(data: string): ServerEvent | undefined {
+  const notice = parseNotice(data);
+  return notice && 'event' in notice ? notice.event : undefined;
 }
 
 /** An expectation of frames with `match` for its command, or any frame. */

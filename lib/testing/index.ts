@@ -10,4 +10,4 @@ export type { FrameMatcher } from './frame-inbox.js';
 export type { TestClientOptions } from './test-client-options.js';
 export { type ConnectionClose, EasyWsConnectionRefusedError, EasyWsExpectationError } from './test-errors.js';
 export type { TestFrame } from './interfaces/test-frame.interface.js';
-export type { Acknowledgement, AnswerDetails, NoticeSubject, PresenceMember, StreamPosition } from '../protocol/rules.js';
+export type { Acknowledgement, AnswerDetails, NoticeSubject, PresenceMember, ServerEvent, StreamPosition } from '../protocol/rules.js';

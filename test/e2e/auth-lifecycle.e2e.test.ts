@@ -16,6 +16,7 @@ import {
   SessionRegistry,
 } from 'nestjs-easy-ws';
 import { EasyWsClient } from 'nestjs-easy-ws/client';
+import { EasyWsTestClient } from 'nestjs-easy-ws/testing';
 import WebSocket from 'ws';
 import { EASY_WS_CLOCK } from '../../lib/endpoint/clock.js';
 import { startApp, type RunningApp } from '../support/app.js';
@@ -150,11 +151,26 @@ describe('the auth lifecycle', () => {
   test('a refresh with a bad token, or another user\'s, closes the session with 4001', LIMIT, async () => {
     const expiresAt = clock.now() + MINUTE;
     for (const bad of ['not json', decodeURIComponent(token('mallory', ['a'], expiresAt + MINUTE)), decodeURIComponent(token('erin', ['a'], clock.now() - 1000))]) {
-      const erin = await TestClient.connect(url(token('erin', ['a'], expiresAt)), { protocols: [ACKNOWLEDGED_SUBPROTOCOL] });
-      erin.send(`websocket: ${JSON.stringify({ op: 'refresh', token: bad })}`);
-      assert.deepEqual(await erin.closed, { code: 4001, reason: 'token expired' }, bad);
+      const erin = await EasyWsTestClient.connect(running.app, { token: decodeURIComponent(token('erin', ['a'], expiresAt)) });
+      const refused = erin.refresh(bad).catch(() => undefined);
+      assert.deepEqual(await erin.expectClose(4001), { code: 4001, reason: 'token expired' }, bad);
+      await refused;
     }
   });
+
+  test('the test kit sees the warning ahead of expiry, and refreshes', LIMIT, async () => {
+    const expiresAt = clock.now() + MINUTE;
+    const kit = await EasyWsTestClient.connect(running.app, { token: decodeURIComponent(token('kit', ['a'], expiresAt)) });
+    clock.advance(MINUTE - 10_000);
+    assert.equal((await kit.expectEvent('expiring')).expiresAt, Math.floor(expiresAt / 1000) * 1000);
+    const later = expiresAt + 10 * MINUTE;
+    const answer = await kit.refresh(decodeURIComponent(token('kit', ['a'], later)));
+    assert.equal(answer.ok && answer.expiresAt, Math.floor(later / 1000) * 1000);
+    clock.advance(2 * MINUTE);
+    await kit.expectNoFrame(50);
+    await kit.close();
+  });
+
 
   test('the client refreshes by itself before expiry, and no frame is lost around it', LIMIT, async () => {
     let expiresAt = clock.now() + MINUTE;

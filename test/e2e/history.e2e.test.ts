@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command, type ChannelRequest, ChannelSnapshot, EasyWsModule, LEGACY_SUBPROTOCOL, ListenChannel, LocalBroker, Message, PushService, SessionRegistry } from 'nestjs-easy-ws';
 import { EasyWsClient } from 'nestjs-easy-ws/client';
+import { EasyWsTestClient } from 'nestjs-easy-ws/testing';
 import { Injectable } from '@nestjs/common';
 import { MessageBody } from '@nestjs/websockets';
 import WebSocket from 'ws';
@@ -182,6 +183,28 @@ describe('history and recovery with the in-process broker', () => {
     assert.deepEqual([await legacy.next(), await legacy.next(), await legacy.next()], ['said: 1', 'said: 2', 'said: 3']);
     assert.equal(await legacy.request('ping: '), 'pong: ', 'and nothing else came before the answer');
     await legacy.close();
+  });
+
+  test('on the wire: every replayed frame right after its position, then the answer', LIMIT, async () => {
+    await pushRange(push, 'rooms/wire', 1, 3);
+    const first = await EasyWsTestClient.connect(running.app);
+    const answer = await first.track('rooms/wire');
+    assert.ok(answer.ok && answer.position?.offset === 3, 'the answer says where the stream goes on from');
+    const { epoch } = answer.ok ? (answer.position ?? { epoch: '' }) : { epoch: '' };
+    await pushRange(push, 'rooms/wire', 4, 5);
+    for (const offset of [4, 5]) {
+      assert.deepEqual(await first.expectEvent('position'), { event: 'position', channel: 'rooms/wire', epoch, offset });
+      assert.equal((await first.expectFrame()).text, `said: ${offset}`, 'the frame comes right after its position');
+    }
+    const again = await EasyWsTestClient.connect(running.app);
+    const recovered = await again.track('rooms/wire', { since: { epoch, offset: 3 } });
+    assert.deepEqual(recovered, { op: 'listen', channel: 'rooms/wire', ok: true, position: { epoch, offset: 5 }, recovered: true, missed: 2 });
+    assert.deepEqual(
+      again.unread.map(({ text }) => text),
+      [4, 5].flatMap((offset) => [`websocket: {"event":"position","channel":"rooms/wire","epoch":"${epoch}","offset":${offset}}`, `said: ${offset}`]),
+      'the missed frames came before the answer',
+    );
+    await Promise.all([first.close(), again.close()]);
   });
 
   test('PushService.history pages what a channel keeps, and refuses a channel without history', async () => {

@@ -15,6 +15,7 @@ import {
   PushService,
 } from 'nestjs-easy-ws';
 import { EasyWsClient } from 'nestjs-easy-ws/client';
+import { EasyWsTestClient } from 'nestjs-easy-ws/testing';
 import WebSocket from 'ws';
 import { startApp, type RunningApp } from '../support/app.js';
 import { AsyncQueue } from '../support/async-queue.js';
@@ -200,25 +201,20 @@ describe('presence with the in-process broker', () => {
   });
 
   test('a storm of 300 joins reaches a listener as a few events, each join once', LIMIT, async () => {
-    const watcher = await join('storm-watcher');
-    await watcher.client.listen('rooms/storm');
-    let events = 0;
-    const joined = new Set<string>();
-    const socket = await TestClient.connect(`${running.url()}?token=storm-raw`, { protocols: ['easy-ws.v1'] });
-    socket.send('websocket: {"op":"listen","channel":"rooms/storm"}');
-    const answer = await socket.next();
-    assert.match(answer, /"op":"listen".*"ok":true/);
+    const watcher = await EasyWsTestClient.connect(running.app, { token: 'storm-watcher' });
+    const answer = await watcher.track('rooms/storm');
+    assert.deepEqual(answer.ok && answer.members?.map(({ info }) => info), [{ user: 'storm-watcher' }], 'the watcher is the only member at first');
     const storm = await Promise.all(Array.from({ length: 300 }, (_, index) => TestClient.connect(`${running.url()}?token=s${index}`)));
     const started = Date.now();
     for (const client of storm) {
       client.send('listen: rooms/storm');
     }
+    const joined = new Set<string>();
+    let events = 0;
     while (joined.size < 300) {
-      const frame = await socket.next();
-      const event = JSON.parse(frame.replace(/^websocket: /, '')) as { event: string; joins: PresenceMember[] };
-      assert.equal(event.event, 'presence');
+      const { joins } = await watcher.expectEvent('presence');
       events++;
-      for (const { sessionId } of event.joins) {
+      for (const { sessionId } of joins) {
         assert.ok(!joined.has(sessionId), 'each join once');
         joined.add(sessionId);
       }
@@ -226,6 +222,8 @@ describe('presence with the in-process broker', () => {
     const seconds = (Date.now() - started) / 1000;
     assert.ok(events <= Math.ceil(seconds * 10) + 2, `${events} events in ${seconds.toFixed(2)} s: joins within 100 ms go out together`);
     console.log(`# 300 joins reached a listener as ${events} presence events in ${seconds.toFixed(2)} s`);
-    await Promise.all([socket, ...storm].map((client) => client.close()));
+    assert.equal((await watcher.presence('rooms/storm')).length, 301);
+    await Promise.all([watcher, ...storm].map((client) => client.close()));
   });
+
 });
