@@ -25,6 +25,7 @@ export { EasyWsAdapter, type EasyWsEndpoint } from './endpoint/easy-ws.adapter.j
 export { EasyWsSession } from './endpoint/easy-ws-session.js';
 export type {
   Authenticator,
+  AuthenticatorAnswer,
   EndpointOptions,
   OriginCheck,
   RateLimitOptions,

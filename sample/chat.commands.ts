@@ -1,10 +1,14 @@
 import { Injectable, Logger, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, WsException } from '@nestjs/websockets';
-import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsNotEmpty, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 import {
-  ChannelParam,
+  type ChannelLeave,
+  type ChannelRequest,
+  ChannelSnapshot,
   Command,
   type EasyWsSession,
+  LeaveChannel,
   ListenChannel,
   Message,
   OnClose,
@@ -37,6 +41,19 @@ export class SaidFrame {
   text!: string;
 }
 
+/** The first frame of a room: `joined: {"room":…,"recent":[…]}`, its latest messages (none for a client that recovers). */
+export class JoinedFrame {
+  @IsString()
+  room!: string;
+
+  @ValidateNested({ each: true })
+  @Type(() => SaidFrame)
+  recent!: SaidFrame[];
+}
+
+/** How many of a room's latest messages a new listener gets. */
+const RECENT = 20;
+
 /** Everything a chat client can do over the WebSocket. */
 @Injectable()
 export class ChatCommands {
@@ -68,14 +85,31 @@ export class ChatCommands {
   @ListenChannel('news', { summary: 'News from the server.', pushes: [{ command: 'news', payload: String }] })
   news() {}
 
+  /**
+   * A room keeps its last 100 messages for an hour: a client that loses its connection
+   * gets what it missed when it comes back (docs/history.md), and a new one gets the
+   * latest; it tells who is there (docs/presence.md).
+   */
   @ListenChannel('rooms/:room', {
     summary: 'A chat room; `staff` is for the user admin only.',
-    replies: [{ command: 'joined', payload: String, summary: 'The room joined.' }],
+    replies: [{ command: 'joined', payload: JoinedFrame, summary: 'The room joined, with its latest messages.' }],
     pushes: [{ command: 'said', payload: SaidFrame }],
+    history: { size: 100, ttl: 3_600_000 },
+    presence: { info: (session: EasyWsSession) => ({ user: session.data.user }) },
   })
   @UseGuards(RoomMemberGuard)
-  joined(@ChannelParam('room') room: string) {
-    return new Message('joined', room);
+  async joined(@MessageBody() { channel, params, since }: ChannelRequest) {
+    if (since) {
+      return new Message('joined', { room: params.room, recent: [] }); // it gets the messages it missed instead
+    }
+    const { position, messages } = await this.push.history(channel, { limit: RECENT });
+    const recent = messages.map(({ message }) => JSON.parse(message.text) as SaidFrame);
+    return new ChannelSnapshot(new Message('joined', { room: params.room, recent }), position);
+  }
+
+  @LeaveChannel('rooms/:room')
+  leftRoom(@MessageBody() { channel, reason }: ChannelLeave, @ConnectedSocket() session: EasyWsSession) {
+    this.logger.log(`${session.data.user} left ${channel} (${reason})`);
   }
 
   @OnClose()

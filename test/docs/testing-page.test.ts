@@ -45,10 +45,10 @@ function run(args: string[]): Promise<Run> {
   });
 }
 
-/** A copy of a built example with its expectation broken. */
+/** A copy of a built example with its first such expectation broken. */
 function brokenCopy(built: string, name: string): string {
   const code = read(built);
-  assert.equal(code.split(EXPECTATION).length, 2, `${built} expects ${EXPECTATION} once; change this test with the example`);
+  assert.ok(code.includes(EXPECTATION), `${built} expects ${EXPECTATION}; change this test with the example`);
   mkdirSync(MUTATED, { recursive: true });
   const path = join(MUTATED, name);
   writeFileSync(path, code.replace(EXPECTATION, BROKEN));

@@ -1,6 +1,7 @@
 // The sample's chat, tested with Jest and the test kit (docs/testing.md shows this file).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
 import { Test } from '@nestjs/testing';
 import { EasyWsTestClient } from 'nestjs-easy-ws/testing';
 import { AppModule } from '../../sample/app.module.js';
@@ -14,11 +15,16 @@ beforeAll(async () => {
 
 afterAll(() => app.close());
 
+/** A client of `user`, with a token as the sample's login signs it; none without a user. */
+function connect(user?: string): Promise<EasyWsTestClient> {
+  return EasyWsTestClient.connect(app, user === undefined ? {} : { token: app.get(JwtService).sign({ sub: user, user }) });
+}
+
 test('alice and bob chat in the lobby', async () => {
-  const alice = await EasyWsTestClient.connect(app, { token: 'alice' });
-  const bob = await EasyWsTestClient.connect(app, { token: 'bob' });
+  const alice = await connect('alice');
+  const bob = await connect('bob');
   await alice.listen('rooms/lobby');
-  expect((await alice.expectFrame('joined')).data).toBe('lobby');
+  expect((await alice.expectFrame('joined')).json()).toEqual({ room: 'lobby', recent: [] });
   await bob.listen('rooms/lobby');
 
   alice.sendJson('say', { room: 'lobby', text: 'hi bob' });
@@ -30,25 +36,30 @@ test('alice and bob chat in the lobby', async () => {
   alice.sendJson('say', { room: 'lobby', text: 'anyone?' });
   await alice.expectFrame('said');
   await bob.expectNoFrame(100, 'said');
-  await Promise.all([alice.close(), bob.close()]);
+
+  const carol = await connect('carol');
+  await carol.listen('rooms/lobby');
+  const { recent } = (await carol.expectFrame('joined')).json() as { recent: Array<{ text: string }> };
+  expect(recent.map(({ text }) => text)).toEqual(['hi bob', 'anyone?']);
+  await Promise.all([alice.close(), bob.close(), carol.close()]);
 });
 
 test('the staff room is for admin only', async () => {
-  const bob = await EasyWsTestClient.connect(app, { token: 'bob' });
+  const bob = await connect('bob');
   await expect(bob.listen('rooms/staff')).rejects.toMatchObject({ code: 'EASY_WS_NOTICE', message: 'not authorized' });
-  const admin = await EasyWsTestClient.connect(app, { token: 'admin' });
+  const admin = await connect('admin');
   await admin.listen('rooms/staff');
   await Promise.all([bob.close(), admin.close()]);
 });
 
 test('a say that is not valid is refused with a notice', async () => {
-  const alice = await EasyWsTestClient.connect(app, { token: 'alice' });
+  const alice = await connect('alice');
   alice.sendJson('say', { room: 'lobby' });
   const notice = await alice.expectFrame('websocket');
   expect(notice.json()).toEqual({ op: 'command', command: 'say', ok: false, error: 'say needs {"room": name, "text": words}' });
   await alice.close();
 });
 
-test('a connection without a user name is refused', async () => {
-  await expect(EasyWsTestClient.connect(app)).rejects.toMatchObject({ code: 'EASY_WS_CONNECTION_REFUSED', status: 403 });
+test('a connection without a token is refused', async () => {
+  await expect(connect()).rejects.toMatchObject({ code: 'EASY_WS_CONNECTION_REFUSED', status: 403 });
 });

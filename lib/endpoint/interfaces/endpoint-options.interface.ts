@@ -15,10 +15,13 @@ export type TokenSource =
  * with 403, `true` to accept it, or an object to accept it and start the session's
  * `data` bag with that object's properties (the user the token belongs to, say).
  */
-export type Authenticator = (
-  token: string,
-  request: IncomingMessage,
-) => boolean | Record<string, unknown> | null | undefined | Promise<boolean | Record<string, unknown> | null | undefined>;
+export type Authenticator = (token: string, request: IncomingMessage) => AuthenticatorAnswer | Promise<AuthenticatorAnswer>;
+
+/**
+ * What an `Authenticator` answers: `false`, `null` or nothing refuses, `true` accepts,
+ * an object (a JWT's payload, say) accepts and starts the session's data.
+ */
+export type AuthenticatorAnswer = boolean | object | null | undefined;
 
 /**
  * What happens when a client reads more slowly than the server sends and
