@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Logger } from '@nestjs/common';
+import { describeError } from '../utils/describe-error.js';
 import { TIMED_OUT, within } from '../utils/within.js';
 import { ConnectionLimits } from './connection-limits.js';
 import type { ResolvedEndpointOptions } from './endpoint-options.js';
@@ -107,7 +108,7 @@ export class Handshake {
         release();
       }
     } catch (error) {
-      this.logger.error('A WebSocket handshake failed', (error as Error)?.stack ?? error);
+      this.logger.error('A WebSocket handshake failed', describeError(error));
       this.take(request)?.release();
       if (!upgrading) {
         refuse(REFUSALS.authentication);

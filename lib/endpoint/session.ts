@@ -7,6 +7,7 @@ import { CLOSE_CODES, fitCloseReason } from '../protocol/close-codes.js';
 import type { Message } from '../protocol/message.js';
 import { answerFor } from '../protocol/notices.js';
 import { ACKNOWLEDGED_SUBPROTOCOL, type NoticeSubject } from '../protocol/rules.js';
+import { describeError } from '../utils/describe-error.js';
 import { EasyWsSession } from './easy-ws-session.js';
 import type { SessionLimits } from './endpoint-options.js';
 import { writeMessage } from './frame-writer.js';
@@ -169,7 +170,7 @@ export class Session extends EasyWsSession {
     this.handleFrame = handler;
     this.work = opening
       .catch((error: unknown) => {
-        logger.error('Opening a session failed', (error as Error)?.stack ?? error);
+        logger.error('Opening a session failed', describeError(error));
         this.close(CLOSE_CODES.internalError, 'internal server error');
       })
       .then(() => this.drain());
@@ -244,7 +245,7 @@ export class Session extends EasyWsSession {
       try {
         await this.handleFrame(frame, isBinary);
       } catch (error) {
-        logger.error('Handling a frame failed', (error as Error)?.stack ?? error);
+        logger.error('Handling a frame failed', describeError(error));
       }
       if (this.socket.isPaused && !this.finishing && this.inbox.length <= INBOX_HIGH_WATER) {
         this.socket.resume();

@@ -7,6 +7,7 @@ import { CLOSE_CODES } from '../protocol/close-codes.js';
 import { Message } from '../protocol/message.js';
 import { NOTICES } from '../protocol/notices.js';
 import { LocalSessions } from '../push/local-sessions.js';
+import { describeError, summarizeError } from '../utils/describe-error.js';
 import { HandlerTable } from './handler-table.js';
 import type { RouteHandler } from './interfaces/route-handler.interface.js';
 
@@ -81,8 +82,8 @@ export class CommandRouter {
       result = await match.target.invoke(session, { channel, params: match.params }, 'listen');
     } catch (error) {
       // A WsException is a guard's refusal with a reason, not a fault.
-      if (!isDenial(error) && !(error instanceof WsException)) {
-        this.logger.error(`${match.target.owner} failed, so the listen was refused`, (error as Error)?.stack ?? error);
+      if (expectedNotice(error) === undefined) {
+        this.logger.error(`${match.target.owner} failed, so the listen was refused`, describeError(error));
       }
       // A guard's reason never reaches the client, whatever it threw.
       return session.notify(subject, NOTICES.notAuthorized);
@@ -177,26 +178,35 @@ export class CommandRouter {
     }
   }
 
-  /** The notice text for an error; anything unexpected is logged with its stack. */
+  /** The notice text for an error; anything unexpected is logged, however strange the value thrown. */
   private describe(error: unknown, handler: RouteHandler): string {
-    if (error instanceof WsException) {
-      return wsExceptionText(error);
+    const notice = expectedNotice(error);
+    if (notice === undefined) {
+      this.logger.error(`${handler.owner} failed: ${summarizeError(error)}`, describeError(error));
     }
-    if (isDenial(error)) {
-      return NOTICES.notAuthorized;
-    }
-    this.logger.error(`${handler.owner} failed: ${(error as Error)?.message ?? String(error)}`, (error as Error)?.stack);
-    return NOTICES.internalError;
+    return notice ?? NOTICES.internalError;
   }
 }
 
-/** A guard's "no": Nest throws ForbiddenException for a guard that returns false. */
-function isDenial(error: unknown): boolean {
-  if (!(error instanceof HttpException)) {
-    return false;
+/**
+ * The notice of an error that says no rather than fails: a `WsException`'s message,
+ * or `not authorized` for a guard's "no" (Nest throws ForbiddenException for a guard
+ * that returns false; a 401 or 403 `HttpException` means the same). `undefined` for
+ * a fault, and for a value that cannot even be asked (a Proxy whose traps throw).
+ */
+function expectedNotice(error: unknown): string | undefined {
+  try {
+    if (error instanceof WsException) {
+      return wsExceptionText(error);
+    }
+    if (error instanceof HttpException) {
+      const status = error.getStatus();
+      return status === HttpStatus.FORBIDDEN || status === HttpStatus.UNAUTHORIZED ? NOTICES.notAuthorized : undefined;
+    }
+  } catch {
+    // a fault, described as it is
   }
-  const status = error.getStatus();
-  return status === HttpStatus.FORBIDDEN || status === HttpStatus.UNAUTHORIZED;
+  return undefined;
 }
 
 function parseJson(data: string | Buffer): unknown {
@@ -217,5 +227,12 @@ function wsExceptionText(error: WsException): string {
 }
 
 function describeValue(value: unknown): string {
-  return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'null prototype'})` : `a ${typeof value}`;
+  if (typeof value !== 'object') {
+    return `a ${typeof value}`;
+  }
+  try {
+    return `an object (${(value as object).constructor?.name ?? 'null prototype'})`;
+  } catch {
+    return 'an object whose class cannot be read';
+  }
 }

@@ -103,7 +103,7 @@ export class HandlerInvoker {
             const { filters } = handler as unknown as { filters: ExceptionFilterMetadata[] };
             return Object.assign(handler, {
               next: (error: Error, host: ArgumentsHost) => {
-                const filter = selectExceptionFilterMetadata(filters, error);
+                const filter = filterFor(filters, error);
                 if (!filter) {
                   throw error;
                 }
@@ -173,6 +173,19 @@ export class HandlerInvoker {
       return { invoke: wrapped, direct: false };
     }
     return { invoke: directCall(instance, method, params, exceptions), direct: true };
+  }
+}
+
+/**
+ * The filter that catches `error`, if any. Choosing one asks `error instanceof` each
+ * filter's types, which throws for a Proxy whose traps throw; no filter catches such a
+ * value, so the router gets it as it was thrown rather than the TypeError of asking.
+ */
+function filterFor(filters: ExceptionFilterMetadata[], error: unknown): ExceptionFilterMetadata | undefined {
+  try {
+    return selectExceptionFilterMetadata(filters, error);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { withCode } from '../../protocol/errors.js';
+import { describeError } from '../../utils/describe-error.js';
 import type { Broker, PushOperation, PushSink } from '../broker.interface.js';
 import { checkRedisBrokerOptions, DEFAULT_REDIS_PREFIX, type RedisBrokerOptions } from './redis-broker-options.js';
 import { RedisConnections } from './redis-connections.js';
@@ -187,7 +188,7 @@ export class RedisBroker implements Broker {
       running.sink(operation);
     } catch (error) {
       // A throw here would unwind into ioredis' reply parser.
-      this.logger.error(`Could not carry out a ${operation.kind} push from another instance`, (error as Error)?.stack ?? error);
+      this.logger.error(`Could not carry out a ${operation.kind} push from another instance`, describeError(error));
     }
   }
 }
