@@ -56,7 +56,10 @@ export class EasyWsServer implements OnApplicationBootstrap, OnModuleDestroy {
     if ((await within(Promise.all(this.closing), shutdownTimeout)) === TIMED_OUT) {
       this.logger.warn(`Close hooks were still running ${shutdownTimeout} ms after the last session closed; stopping the broker anyway`);
     }
-    await this.broker.close();
+    // A broker that waits on a server which stopped answering must not hold shutdown up.
+    if ((await within(this.broker.close(), shutdownTimeout)) === TIMED_OUT) {
+      this.logger.warn(`The broker had not closed ${shutdownTimeout} ms into its close; shutting down without it`);
+    }
   }
 
   /**

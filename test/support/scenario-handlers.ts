@@ -1,13 +1,14 @@
 import { Injectable, type LoggerService } from '@nestjs/common';
 import { ConnectedSocket, MessageBody } from '@nestjs/websockets';
-import { Command, EasyWsModule, type EasyWsOptions, type EasyWsSession, ListenChannel, Message, OnClose, OnOpen } from 'nestjs-easy-ws';
+import { Command, EasyWsModule, type EasyWsOptions, type EasyWsSession, ListenChannel, Message, OnClose, OnOpen, PushService } from 'nestjs-easy-ws';
 import { type RunningApp, startApp } from './app.js';
 import { TestClient } from './client.js';
 
 /**
- * The handlers of the hardening tests: a `welcome: <session id>` on open, the command
- * `echo`, the channels `news`, `rooms/:room`, `ticker` (drop policy) and `chat`, and a
- * close hook that tests can await.
+ * The handlers of the hardening tests: a `welcome: <session id>` on open, the commands
+ * `echo` and `shout` (pushes its data to `news` and answers once the push has settled),
+ * the channels `news`, `rooms/:room`, `ticker` (drop policy) and `chat`, and a close
+ * hook that tests can await.
  */
 @Injectable()
 export class ScenarioHandlers {
@@ -16,6 +17,8 @@ export class ScenarioHandlers {
   /** How many close hooks have run. */
   closed = 0;
   private readonly closeWaiters = new Set<{ count: number; resolve: () => void }>();
+
+  constructor(private readonly push: PushService) {}
 
   @OnOpen()
   open(@ConnectedSocket() session: EasyWsSession) {
@@ -38,6 +41,13 @@ export class ScenarioHandlers {
   @Command('echo')
   echo(@MessageBody() data: string | Buffer) {
     return new Message('echo', data);
+  }
+
+  /** Pushes to `news` and answers `shouted: <data>` once every instance has it; a failed push is the handler's failure. */
+  @Command('shout')
+  async shout(@MessageBody() data: string) {
+    await this.push.toChannel('news', new Message('news', data));
+    return new Message('shouted', data);
   }
 
   @ListenChannel('news')
