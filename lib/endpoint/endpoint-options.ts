@@ -24,7 +24,7 @@ export interface ResolvedEndpointOptions extends Readonly<Required<Omit<Endpoint
 }
 
 /** The limits that apply to each session. */
-export type SessionLimits = Pick<ResolvedEndpointOptions, 'maxBufferedBytes' | 'slowConsumer' | 'rateLimit' | 'maxChannelsPerSession'>;
+export type SessionLimits = Pick<ResolvedEndpointOptions, 'maxBufferedBytes' | 'slowConsumer' | 'slowConsumerGrace' | 'rateLimit' | 'maxChannelsPerSession'>;
 
 /** The defaults, as docs/options.md states them. */
 export const ENDPOINT_DEFAULTS = {
@@ -36,6 +36,7 @@ export const ENDPOINT_DEFAULTS = {
   heartbeatInterval: 30_000,
   maxBufferedBytes: 1024 * 1024,
   slowConsumer: 'close',
+  slowConsumerGrace: 1000,
   shutdownTimeout: 10_000,
 } as const satisfies EndpointOptions;
 
@@ -82,6 +83,7 @@ export function resolveEndpointOptions(options: EndpointOptions = {}): ResolvedE
     heartbeatInterval: count('heartbeatInterval', 'milliseconds (0 turns the heartbeat off)', 0),
     maxBufferedBytes: count('maxBufferedBytes', 'bytes'),
     slowConsumer,
+    slowConsumerGrace: count('slowConsumerGrace', 'milliseconds (0 judges at once)', 0),
     rateLimit: options.rateLimit === undefined ? undefined : resolveRateLimit(options.rateLimit),
     shutdownTimeout: count('shutdownTimeout', 'milliseconds'),
   };

@@ -13,6 +13,7 @@ import type { SessionLimits } from './endpoint-options.js';
 import { writeMessage } from './frame-writer.js';
 import type { SlowConsumerPolicy } from './interfaces/endpoint-options.interface.js';
 import { RateLimiter } from './rate-limiter.js';
+import { WriteBacklog } from './write-backlog.js';
 
 /** How many received frames may wait for their turn before the socket stops reading. */
 const INBOX_HIGH_WATER = 64;
@@ -59,6 +60,8 @@ export class Session extends EasyWsSession {
   private closeCallbacks: Array<() => void> | undefined;
   /** Made on the first listen: most sessions never listen, and an empty Set costs some 150 bytes each. */
   private channelSet: Set<string> | undefined;
+  /** While `maxBufferedBytes` or more wait for the client: whether it catches up in time. */
+  private backlog: WriteBacklog | undefined;
 
   constructor(
     readonly id: string,
@@ -105,7 +108,7 @@ export class Session extends EasyWsSession {
   }
 
   send(message: Message, slowConsumer?: SlowConsumerPolicy): void {
-    if (this.isOpen && this.canWrite(slowConsumer ?? this.limits.slowConsumer)) {
+    if (this.isOpen && this.canWrite(slowConsumer ?? this.limits.slowConsumer, message.frame.length)) {
       writeMessage(this.socket, message);
     }
   }
@@ -119,12 +122,20 @@ export class Session extends EasyWsSession {
   }
 
   /**
-   * Whether another frame may be written now. While `maxBufferedBytes` wait for a
-   * slow client, the policy applies: the frame is dropped (and counted) or the session
-   * is closed, so that a slow client costs bounded memory and never holds up others.
+   * Whether another frame may be written now: while fewer than `maxBufferedBytes` wait
+   * for the client, or while it catches up on a backlog (`WriteBacklog`). Once it counts
+   * as slow, the policy applies: the frame is dropped (and counted) or the session is
+   * closed, so that a slow client costs bounded memory and never holds up others.
    */
-  private canWrite(slowConsumer: SlowConsumerPolicy): boolean {
-    if (this.socket.bufferedAmount < this.limits.maxBufferedBytes) {
+  private canWrite(slowConsumer: SlowConsumerPolicy, frameBytes: number): boolean {
+    const { maxBufferedBytes, slowConsumerGrace } = this.limits;
+    if (this.socket.bufferedAmount < maxBufferedBytes) {
+      this.backlog = undefined;
+      return true;
+    }
+    const now = performance.now();
+    this.backlog ??= new WriteBacklog(maxBufferedBytes, slowConsumerGrace, now);
+    if (this.backlog.admits(frameBytes, now)) {
       return true;
     }
     if (slowConsumer === 'drop') {

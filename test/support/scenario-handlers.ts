@@ -6,9 +6,9 @@ import { TestClient } from './client.js';
 
 /**
  * The handlers of the hardening tests: a `welcome: <session id>` on open, the commands
- * `echo` and `shout` (pushes its data to `news` and answers once the push has settled),
- * the channels `news`, `rooms/:room`, `ticker` (drop policy) and `chat`, and a close
- * hook that tests can await.
+ * `echo`, `big` (answers with as many bytes as its data says) and `shout` (pushes its
+ * data to `news` and answers once the push has settled), the channels `news`,
+ * `rooms/:room`, `ticker` (drop policy) and `chat`, and a close hook that tests can await.
  */
 @Injectable()
 export class ScenarioHandlers {
@@ -41,6 +41,12 @@ export class ScenarioHandlers {
   @Command('echo')
   echo(@MessageBody() data: string | Buffer) {
     return new Message('echo', data);
+  }
+
+  /** `big: 5000000` is answered with `big: ` and 5,000,000 bytes. */
+  @Command('big')
+  big(@MessageBody() bytes: string) {
+    return new Message('big', 'x'.repeat(Number(bytes)));
   }
 
   /** Pushes to `news` and answers `shouted: <data>` once every instance has it; a failed push is the handler's failure. */

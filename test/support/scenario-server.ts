@@ -111,6 +111,7 @@ async function answer(request: ScenarioRequest): Promise<unknown> {
         rss: process.memoryUsage.rss(),
         heapUsed: await heapAfterGc(),
         dropped: Object.fromEntries([...handlers.sessions].map(([id, session]) => [id, session.droppedFrames])),
+        open: Object.fromEntries([...handlers.sessions].map(([id, session]) => [id, session.isOpen])),
       };
     case 'push':
       return pushFrames(request.channel, request.count, request.size, request.batch, request.perSecond);

@@ -27,6 +27,8 @@ export interface ServerStats {
   rss: number;
   heapUsed: number;
   dropped: Record<string, number>;
+  /** Whether each session whose close hook has not run yet is open; false from the moment the server closes it. */
+  open: Record<string, boolean>;
 }
 
 /** What `push` reports: RSS before and at its highest while pushing. */
@@ -51,7 +53,7 @@ export interface SteadyPushReport extends PushReport {
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 
 /**
- * The scenario server (commands `echo` and `shout`; channels `news`, `rooms/:room`,
+ * The scenario server (commands `echo`, `big` and `shout`; channels `news`, `rooms/:room`,
  * `ticker` with the drop policy, `chat`; a `welcome: <session id>` on open) in a child
  * process with `--expose-gc`. If it dies, every pending request rejects with its stderr.
  */

@@ -95,13 +95,22 @@ export interface EndpointOptions {
    */
   heartbeatInterval?: number;
   /**
-   * How many bytes may wait to be sent to one session before `slowConsumer` applies.
-   * A frame is written while fewer bytes than this wait, so a session holds at most
-   * this much plus one frame. Default 1 MiB.
+   * How many bytes may wait to be sent to one session. A frame is written while fewer
+   * than this wait; at or over it, the client has `slowConsumerGrace` to read its
+   * buffer back below it, meanwhile frames go on being written up to this many bytes
+   * more (the first always, however big), and a client that has not caught up by then
+   * counts as slow and `slowConsumer` applies. So a session holds at most twice this,
+   * plus two frames. A reply larger than this is written whole. Default 1 MiB.
    */
   maxBufferedBytes?: number;
-  /** What to do with a session that has `maxBufferedBytes` waiting; a channel may override it. Default `'close'`. */
+  /** What to do with a session that counts as slow; a channel may override it. Default `'close'`. */
   slowConsumer?: SlowConsumerPolicy;
+  /**
+   * How long, in milliseconds, a client with `maxBufferedBytes` or more waiting has to
+   * read them back below that before it counts as slow. `0` judges at once, at the
+   * first frame that finds the buffer full. Default 1000.
+   */
+  slowConsumerGrace?: number;
   /** Limits how fast each session may send frames. Default: no limit. */
   rateLimit?: RateLimitOptions;
   /**
