@@ -11,6 +11,7 @@ import { SessionRegistry } from '../push/session-registry.js';
 import type { EasyWsAsyncOptions, EasyWsOptions } from './easy-ws-options.interface.js';
 import { EasyWsServer } from './easy-ws.server.js';
 import { EASY_WS_OPTIONS, type ResolvedEasyWsOptions, resolveOptions } from './options.js';
+import { StrayRejections } from './stray-rejections.js';
 
 /**
  * The providers of the module, in the order of what each needs: the options give the
@@ -18,7 +19,8 @@ import { EASY_WS_OPTIONS, type ResolvedEasyWsOptions, resolveOptions } from './o
  * the handler table on init, and the table tells the
  * registry each channel's settings; the registry starts the broker on init; the
  * router serves sessions from the table and the registry; the server opens the
- * endpoint at bootstrap, once all of that is ready.
+ * endpoint at bootstrap, once all of that is ready, and runs each session's handlers
+ * where stray rejections can be traced back to it, when that option is on.
  */
 const PROVIDERS: Provider[] = [
   { provide: EASY_WS_BROKER, inject: [EASY_WS_OPTIONS], useFactory: (options: ResolvedEasyWsOptions) => options.broker },
@@ -30,6 +32,7 @@ const PROVIDERS: Provider[] = [
   { provide: SessionRegistry, useExisting: LocalSessions },
   PushService,
   CommandRouter,
+  StrayRejections,
   EasyWsServer,
 ];
 

@@ -1,7 +1,7 @@
 import { ENDPOINT_DEFAULTS, type ResolvedEndpointOptions, resolveEndpointOptions } from '../endpoint/endpoint-options.js';
 import type { Broker } from '../push/broker.interface.js';
 import { LocalBroker } from '../push/local-broker.js';
-import { invalidOption } from '../utils/option-checks.js';
+import { invalidOption, show } from '../utils/option-checks.js';
 import type { EasyWsOptions } from './easy-ws-options.interface.js';
 
 /** Injection token of the resolved module options. */
@@ -10,10 +10,11 @@ export const EASY_WS_OPTIONS = Symbol('EASY_WS_OPTIONS');
 /** The module options with every default filled in. */
 export interface ResolvedEasyWsOptions extends ResolvedEndpointOptions {
   readonly broker: Broker;
+  readonly catchStrayRejections: boolean;
 }
 
 /** The defaults, as docs/options.md states them. */
-export const DEFAULT_OPTIONS = ENDPOINT_DEFAULTS;
+export const DEFAULT_OPTIONS = { ...ENDPOINT_DEFAULTS, catchStrayRejections: false } as const;
 
 /**
  * Fills in the defaults and rejects options that cannot work, so that a mistake
@@ -21,9 +22,12 @@ export const DEFAULT_OPTIONS = ENDPOINT_DEFAULTS;
  * @throws TypeError (`EASY_WS_INVALID_OPTIONS`) naming the option.
  */
 export function resolveOptions(options: EasyWsOptions = {}): ResolvedEasyWsOptions {
-  const { broker } = options;
+  const { broker, catchStrayRejections = DEFAULT_OPTIONS.catchStrayRejections } = options;
   if (broker !== undefined && (typeof broker !== 'object' || broker === null || typeof broker.publish !== 'function')) {
     throw invalidOption('EasyWsModule', '"broker" must be a Broker, such as new RedisBroker({ url })');
   }
-  return { ...resolveEndpointOptions(options), broker: broker ?? new LocalBroker() };
+  if (typeof catchStrayRejections !== 'boolean') {
+    throw invalidOption('EasyWsModule', `"catchStrayRejections" must be true or false, got ${show(catchStrayRejections)}`);
+  }
+  return { ...resolveEndpointOptions(options), broker: broker ?? new LocalBroker(), catchStrayRejections };
 }

@@ -6,9 +6,11 @@ import { TestClient } from './client.js';
 
 /**
  * The handlers of the hardening tests: a `welcome: <session id>` on open, the commands
- * `echo`, `big` (answers with as many bytes as its data says) and `shout` (pushes its
- * data to `news` and answers once the push has settled), the channels `news`,
- * `rooms/:room`, `ticker` (drop policy) and `chat`, and a close hook that tests can await.
+ * `echo`, `big` (answers with as many bytes as its data says), `shout` (pushes its data
+ * to `news` and answers once the push has settled) and `forget` (starts work it does not
+ * await, which fails), the channels `news`, `rooms/:room`, `ticker` (drop policy) and
+ * `chat`, and a close hook that tests can await. A connection with the header
+ * `x-forget` gets an open hook that starts work it does not await, which fails.
  */
 @Injectable()
 export class ScenarioHandlers {
@@ -23,7 +25,21 @@ export class ScenarioHandlers {
   @OnOpen()
   open(@ConnectedSocket() session: EasyWsSession) {
     this.sessions.set(session.id, session);
+    if (session.headers['x-forget']) {
+      void failLater('the open hook forgot this');
+    }
     return new Message('welcome', session.id);
+  }
+
+  /** Answers `forget: started`, and leaves behind a promise that rejects a moment later: at once, or from a timer. */
+  @Command('forget')
+  forget(@MessageBody() how: string) {
+    if (how === 'at once') {
+      void Promise.reject(new Error('forgotten at once'));
+    } else {
+      setTimeout(() => void failLater('forgotten in a timer'), 5);
+    }
+    return new Message('forget', 'started');
   }
 
   @OnClose()
@@ -72,6 +88,12 @@ export class ScenarioHandlers {
   closedAtLeast(count: number): Promise<void> {
     return this.closed >= count ? Promise.resolve() : new Promise((resolve) => this.closeWaiters.add({ count, resolve }));
   }
+}
+
+/** Rejects after a turn of the event loop, as forgotten async work does. */
+async function failLater(message: string): Promise<never> {
+  await new Promise((resolve) => setImmediate(resolve));
+  throw new Error(message);
 }
 
 /** A running app with the scenario handlers and these module options. */

@@ -23,8 +23,8 @@ const logger = new RecordingLogger();
 })
 class ScenarioModule {}
 
-// With a broker the test counts the log lines of outages; otherwise, as in measurements of the heap, nothing is kept.
-const app = await NestFactory.create(ScenarioModule, { logger: redis ? logger : false });
+// Kept where a test counts log lines (of outages, of stray rejections); otherwise, as in measurements of the heap, nothing is.
+const app = await NestFactory.create(ScenarioModule, { logger: redis || options.catchStrayRejections ? logger : false });
 await app.listen(0, '127.0.0.1');
 const handlers = app.get(ScenarioHandlers);
 const registry = app.get(SessionRegistry);
@@ -112,6 +112,7 @@ async function answer(request: ScenarioRequest): Promise<unknown> {
         heapUsed: await heapAfterGc(),
         dropped: Object.fromEntries([...handlers.sessions].map(([id, session]) => [id, session.droppedFrames])),
         open: Object.fromEntries([...handlers.sessions].map(([id, session]) => [id, session.isOpen])),
+        rejectionListeners: process.listenerCount('unhandledRejection'),
       };
     case 'push':
       return pushFrames(request.channel, request.count, request.size, request.batch, request.perSecond);
@@ -121,9 +122,12 @@ async function answer(request: ScenarioRequest): Promise<unknown> {
       return logger.entries;
     case 'waitClosed':
       return handlers.closedAtLeast(request.count);
+    case 'rejectOutside':
+      void Promise.reject(new Error('rejected outside any handler'));
+      return undefined;
     case 'close':
       await app.close();
-      return undefined;
+      return { rejectionListeners: process.listenerCount('unhandledRejection') };
   }
 }
 

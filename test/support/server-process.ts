@@ -9,6 +9,7 @@ export type ScenarioRequest = { id: number } & (
   | { type: 'push'; channel: string; count: number; size: number; batch: number; perSecond: number }
   | { type: 'pushSteadily'; channel: string; ms: number; size: number; perSecond: number }
   | { type: 'logs' }
+  | { type: 'rejectOutside' }
   | { type: 'waitClosed'; count: number }
   | { type: 'close' }
 );
@@ -29,6 +30,8 @@ export interface ServerStats {
   dropped: Record<string, number>;
   /** Whether each session whose close hook has not run yet is open; false from the moment the server closes it. */
   open: Record<string, boolean>;
+  /** How many `unhandledRejection` listeners the process has. */
+  rejectionListeners: number;
 }
 
 /** What `push` reports: RSS before and at its highest while pushing. */
@@ -122,6 +125,16 @@ export class ServerProcess {
     return this.request({ type: 'pushSteadily', channel, ms, size, perSecond }) as Promise<SteadyPushReport>;
   }
 
+  /** Makes the server process reject a promise outside any handler, and handle it nowhere. */
+  async rejectOutside(): Promise<void> {
+    await this.request({ type: 'rejectOutside' });
+  }
+
+  /** Closes the app gracefully and returns how many `unhandledRejection` listeners the process still has. */
+  closeApp(): Promise<{ rejectionListeners: number }> {
+    return this.request({ type: 'close' }) as Promise<{ rejectionListeners: number }>;
+  }
+
   /** What the server logged so far. */
   logs(): Promise<LogEntry[]> {
     return this.request({ type: 'logs' }) as Promise<LogEntry[]>;
@@ -135,7 +148,7 @@ export class ServerProcess {
   /** Closes the app gracefully and returns the process's exit code (0 unless it crashed). */
   async stop(): Promise<number | null> {
     if (this.child.exitCode === null) {
-      await this.request({ type: 'close' });
+      await this.closeApp();
       this.child.disconnect();
     }
     return this.exited;
