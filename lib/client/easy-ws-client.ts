@@ -1,5 +1,13 @@
 import { withCode } from '../protocol/errors.js';
-import { ACKNOWLEDGED_SUBPROTOCOL, commandProblem, LEGACY_SUBPROTOCOL, NOTICE_COMMAND, parseTextFrame } from '../protocol/rules.js';
+import {
+  ACKNOWLEDGED_SUBPROTOCOL,
+  commandProblem,
+  LEGACY_SUBPROTOCOL,
+  MAX_CHANNEL_BYTES,
+  NOTICE_COMMAND,
+  parseTextFrame,
+  utf8ByteLength,
+} from '../protocol/rules.js';
 import { ChannelRequests, noticeOf, parseAcknowledgement } from './channel-requests.js';
 import { ClientEvents, type EasyWsClientEvents, type EasyWsClientState } from './client-events.js';
 import { type EasyWsClientOptions, reconnectDelay, type ResolvedClientOptions, resolveClientOptions } from './client-options.js';
@@ -123,7 +131,9 @@ export class EasyWsClient {
    * Listens to `channel`; after a reconnect the client listens to it again by itself.
    * While disconnected, the request goes out once connected.
    * @returns a promise that resolves once the server confirmed, and rejects with an
-   *   `EasyWsNoticeError` whose message is the server's notice text when it refused.
+   *   `EasyWsNoticeError` whose message is the server's notice text when it refused, or
+   *   with a `RangeError` (`EASY_WS_INVALID_ARGUMENT`) at once for a channel name that is
+   *   not 1 to 255 bytes, which no channel can have.
    */
   listen(channel: string): Promise<void> {
     return this.request('listen', channel);
@@ -220,6 +230,10 @@ export class EasyWsClient {
   private request(op: 'listen' | 'unlisten', channel: string): Promise<void> {
     if (typeof channel !== 'string') {
       return Promise.reject(withCode(new TypeError(`EasyWsClient: ${op} needs a channel name, got ${typeof channel}`), 'EASY_WS_INVALID_ARGUMENT'));
+    }
+    // No such channel can exist, and the server's answer names only a prefix of a longer name.
+    if (channel.length === 0 || utf8ByteLength(channel) > MAX_CHANNEL_BYTES) {
+      return Promise.reject(withCode(new RangeError(`EasyWsClient: a channel name is 1 to ${MAX_CHANNEL_BYTES} bytes, got ${utf8ByteLength(channel)}`), 'EASY_WS_INVALID_ARGUMENT'));
     }
     if (this.currentState === 'closed') {
       return Promise.reject(withCode(new Error(`EasyWsClient: cannot ${op}, the client is closed`), 'EASY_WS_CLIENT_CLOSED'));

@@ -190,6 +190,9 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
     }
     this.httpServer.off('upgrade', state.onUpgrade);
     this.endpoints.delete(state);
+    if (this.endpoints.size === 0) {
+      this.handshake.stop();
+    }
   }
 
   /** Closes every endpoint this adapter opened. */

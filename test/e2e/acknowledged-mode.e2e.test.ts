@@ -74,6 +74,23 @@ describe('acknowledged mode (easy-ws.v1)', LIMIT, () => {
     await client.close();
   });
 
+  test('an answer names at most 255 bytes of the channel the client sent', async () => {
+    const client = await TestClient.connect(running.url(), { protocols: ACKNOWLEDGED });
+    const named = async (frame: string | Buffer, binary = false) => {
+      client.send(frame, binary);
+      const answer = await client.next();
+      return JSON.parse(answer.slice('websocket: '.length)) as { channel: string; error: string };
+    };
+    assert.equal((await named(`listen: ${'a'.repeat(255)}`)).channel, 'a'.repeat(255), 'a name that can exist is named whole');
+    assert.equal((await named(`listen: ${'a'.repeat(300)}`)).channel, `${'a'.repeat(255)}…`);
+    assert.equal((await named(`unlisten: ${'é'.repeat(200)}`)).channel, `${'é'.repeat(127)}…`, 'cut at a character boundary');
+    client.send(Buffer.concat([Buffer.from('listen: '), Buffer.alloc(64 * 1024 - 16, 0)]), true);
+    const { bytes } = await client.nextFrame();
+    assert.ok(bytes.length < 2000, `the answer to a 64 KiB binary listen is ${bytes.length} bytes`);
+    assert.equal(await client.request('echo: done'), 'echo: done');
+    await client.close();
+  });
+
   test('failed commands and frames are answered as JSON naming what failed', async () => {
     const client = await TestClient.connect(running.url(), { protocols: ACKNOWLEDGED });
     assert.equal(await client.request('refuse: x'), 'websocket: {"op":"command","command":"refuse","ok":false,"error":"no luck"}');

@@ -69,7 +69,8 @@ export interface EndpointOptions {
    * Browser origins allowed to open a connection: a list of origins
    * (`'https://app.example.com'`), or a function of the `Origin` header and the request
    * (to allow the page's own origin, say). A request with another `Origin` gets 403; a
-   * request without one (not a browser) is not affected. Default: every origin.
+   * request without one (not a browser) is not affected; a function that throws refuses
+   * the request with the same 403, and is logged. Default: every origin.
    */
   allowedOrigins?: string[] | OriginCheck;
   /** The largest frame a client may send, in bytes; a larger one closes the connection with 1009. Default 64 KiB. */
@@ -88,6 +89,13 @@ export interface EndpointOptions {
    * authenticator has not answered by then gets HTTP 503. Default 10 000.
    */
   handshakeTimeout?: number;
+  /**
+   * How many handshakes may wait for the authenticator at once; one more gets HTTP 503
+   * before the authenticator is called, so that a slow or hanging authenticator cannot
+   * make the server hold connections without bound. Counted apart from
+   * `maxConnections`, which counts connections once they are open. Default 1000.
+   */
+  maxPendingHandshakes?: number;
   /**
    * How often the server pings every client, in milliseconds. A client that has not
    * answered one ping with a pong by the next is disconnected, and its close hooks
