@@ -4,11 +4,13 @@ import {
   type Acknowledgement,
   commandProblem,
   LEGACY_SUBPROTOCOL,
+  MAX_CHANNEL_BYTES,
   NOTICE_COMMAND,
   type PresenceMember,
   parseTextFrame,
   type ServerEvent,
   type StreamPosition,
+  utf8ByteLength,
 } from '../protocol/rules.js';
 import { ChannelPositions, type PositionVerdict } from './channel-positions.js';
 import { ChannelRequests, noticeOf, type PendingAnswer, parseNotice } from './channel-requests.js';
@@ -145,7 +147,9 @@ export class EasyWsClient {
    * @param options.since a position kept from an earlier page (`position(channel)`): the
    *   client gets the frames after it first, and a `recovery` event says whether all.
    * @returns a promise that resolves once the server confirmed, and rejects with an
-   *   `EasyWsNoticeError` whose message is the server's notice text when it refused.
+   *   `EasyWsNoticeError` whose message is the server's notice text when it refused, or
+   *   with a `RangeError` (`EASY_WS_INVALID_ARGUMENT`) at once for a channel name that is
+   *   not 1 to 255 bytes, which no channel can have.
    */
   listen(channel: string, options: { readonly since?: StreamPosition } = {}): Promise<void> {
     if (options.since !== undefined && !this.channelRequests.listening.has(channel)) {
@@ -265,6 +269,10 @@ export class EasyWsClient {
   private request(op: 'listen' | 'unlisten', channel: string): Promise<void> {
     if (typeof channel !== 'string') {
       return Promise.reject(withCode(new TypeError(`EasyWsClient: ${op} needs a channel name, got ${typeof channel}`), 'EASY_WS_INVALID_ARGUMENT'));
+    }
+    // No such channel can exist, and the server's answer names only a prefix of a longer name.
+    if (channel.length === 0 || utf8ByteLength(channel) > MAX_CHANNEL_BYTES) {
+      return Promise.reject(withCode(new RangeError(`EasyWsClient: a channel name is 1 to ${MAX_CHANNEL_BYTES} bytes, got ${utf8ByteLength(channel)}`), 'EASY_WS_INVALID_ARGUMENT'));
     }
     if (this.currentState === 'closed') {
       return Promise.reject(withCode(new Error(`EasyWsClient: cannot ${op}, the client is closed`), 'EASY_WS_CLIENT_CLOSED'));

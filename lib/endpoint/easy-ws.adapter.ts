@@ -8,6 +8,7 @@ import { withCode } from '../protocol/errors.js';
 import { Message } from '../protocol/message.js';
 import { NOTICES } from '../protocol/notices.js';
 import { ACKNOWLEDGED_SUBPROTOCOL, LEGACY_SUBPROTOCOL } from '../protocol/rules.js';
+import { describeError } from '../utils/describe-error.js';
 import { TIMED_OUT, within } from '../utils/within.js';
 import type { EasyWsSession } from './easy-ws-session.js';
 import { type ResolvedEndpointOptions, resolveEndpointOptions } from './endpoint-options.js';
@@ -155,7 +156,7 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
         tap((reply) => engine.send(toMessage(reply, parsed.command))),
       );
       await lastValueFrom(replies, { defaultValue: undefined }).catch((error: unknown) => {
-        this.logger.error(`Gateway handler for "${parsed.command}" failed`, (error as Error)?.stack ?? error);
+        this.logger.error(`Gateway handler for "${parsed.command}" failed`, describeError(error));
       });
     }, Promise.resolve());
   }
@@ -189,6 +190,9 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
     }
     this.httpServer.off('upgrade', state.onUpgrade);
     this.endpoints.delete(state);
+    if (this.endpoints.size === 0) {
+      this.handshake.stop();
+    }
   }
 
   /** Closes every endpoint this adapter opened. */
@@ -214,7 +218,7 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
       session.onceClosed(() => endpoint.sessions.delete(session));
       endpoint.onConnect(session);
     } catch (error) {
-      this.logger.error('A WebSocket connection could not be set up', (error as Error)?.stack ?? error);
+      this.logger.error('A WebSocket connection could not be set up', describeError(error));
       webSocket.close(CLOSE_CODES.internalError, 'internal server error');
     }
   }

@@ -28,7 +28,7 @@ export interface ResolvedEndpointOptions extends Readonly<Required<Omit<Endpoint
 export const ENDPOINT_OPTIONS = Symbol('EASY_WS_ENDPOINT_OPTIONS');
 
 /** The limits that apply to each session. */
-export type SessionLimits = Pick<ResolvedEndpointOptions, 'maxBufferedBytes' | 'slowConsumer' | 'rateLimit' | 'maxChannelsPerSession'>;
+export type SessionLimits = Pick<ResolvedEndpointOptions, 'maxBufferedBytes' | 'slowConsumer' | 'slowConsumerGrace' | 'rateLimit' | 'maxChannelsPerSession'>;
 
 /** The defaults, as docs/options.md states them. */
 export const ENDPOINT_DEFAULTS = {
@@ -37,9 +37,11 @@ export const ENDPOINT_DEFAULTS = {
   maxPayload: 64 * 1024,
   maxChannelsPerSession: 128,
   handshakeTimeout: 10_000,
+  maxPendingHandshakes: 1000,
   heartbeatInterval: 30_000,
   maxBufferedBytes: 1024 * 1024,
   slowConsumer: 'close',
+  slowConsumerGrace: 1000,
   shutdownTimeout: 10_000,
   refreshBefore: 30_000,
 } as const satisfies EndpointOptions;
@@ -85,9 +87,11 @@ export function resolveEndpointOptions(options: EndpointOptions = {}): ResolvedE
     maxConnectionsPerToken: optionalWholeNumber(OWNER, 'maxConnectionsPerToken', options.maxConnectionsPerToken, 'connections'),
     maxConnectionsPerUser: optionalWholeNumber(OWNER, 'maxConnectionsPerUser', options.maxConnectionsPerUser, 'connections'),
     handshakeTimeout: count('handshakeTimeout', 'milliseconds'),
+    maxPendingHandshakes: count('maxPendingHandshakes', 'handshakes'),
     heartbeatInterval: count('heartbeatInterval', 'milliseconds (0 turns the heartbeat off)', 0),
     maxBufferedBytes: count('maxBufferedBytes', 'bytes'),
     slowConsumer,
+    slowConsumerGrace: count('slowConsumerGrace', 'milliseconds (0 judges at once)', 0),
     rateLimit: options.rateLimit === undefined ? undefined : resolveRateLimit(options.rateLimit),
     shutdownTimeout: count('shutdownTimeout', 'milliseconds'),
     refreshBefore: count('refreshBefore', 'milliseconds', 0),

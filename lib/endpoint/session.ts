@@ -8,11 +8,13 @@ import type { Message } from '../protocol/message.js';
 import { answerFor } from '../protocol/notices.js';
 import { ACKNOWLEDGED_SUBPROTOCOL, type AnswerDetails, type NoticeSubject, type StreamPosition } from '../protocol/rules.js';
 import { droppedEvent } from '../protocol/server-events.js';
+import { describeError } from '../utils/describe-error.js';
 import { EasyWsSession } from './easy-ws-session.js';
 import type { SessionLimits } from './endpoint-options.js';
 import { drained, writeMessage } from './frame-writer.js';
 import type { SlowConsumerPolicy } from './interfaces/endpoint-options.interface.js';
 import { RateLimiter } from './rate-limiter.js';
+import { WriteBacklog } from './write-backlog.js';
 
 /** How many received frames may wait for their turn before the socket stops reading. */
 const INBOX_HIGH_WATER = 64;
@@ -76,6 +78,8 @@ export class Session extends EasyWsSession {
   private channelSet: Set<string> | undefined;
   /** The last frame of each channel with history that the `'drop'` policy dropped, told to the client once it reads again. */
   private droppedPositions: Map<string, StreamPosition> | undefined;
+  /** While `maxBufferedBytes` or more wait for the client: whether it catches up in time. */
+  private backlog: WriteBacklog | undefined;
 
   constructor(
     readonly id: string,
@@ -124,7 +128,7 @@ export class Session extends EasyWsSession {
   }
 
   send(message: Message, slowConsumer?: SlowConsumerPolicy): void {
-    if (this.isOpen && this.canWrite(slowConsumer ?? this.limits.slowConsumer)) {
+    if (this.isOpen && this.canWrite(slowConsumer ?? this.limits.slowConsumer, message.frame.length)) {
       writeMessage(this.socket, message);
     }
   }
@@ -137,7 +141,7 @@ export class Session extends EasyWsSession {
     if (!this.isOpen) {
       return;
     }
-    if (this.canWrite(slowConsumer ?? this.limits.slowConsumer)) {
+    if (this.canWrite(slowConsumer ?? this.limits.slowConsumer, notice.frame.length + message.frame.length)) {
       writeMessage(this.socket, notice);
       writeMessage(this.socket, message);
     } else {
@@ -195,12 +199,20 @@ export class Session extends EasyWsSession {
   }
 
   /**
-   * Whether another frame may be written now. While `maxBufferedBytes` wait for a
-   * slow client, the policy applies: the frame is dropped (and counted) or the session
-   * is closed, so that a slow client costs bounded memory and never holds up others.
+   * Whether another frame may be written now: while fewer than `maxBufferedBytes` wait
+   * for the client, or while it catches up on a backlog (`WriteBacklog`). Once it counts
+   * as slow, the policy applies: the frame is dropped (and counted) or the session is
+   * closed, so that a slow client costs bounded memory and never holds up others.
    */
-  private canWrite(slowConsumer: SlowConsumerPolicy): boolean {
-    if (this.socket.bufferedAmount < this.limits.maxBufferedBytes) {
+  private canWrite(slowConsumer: SlowConsumerPolicy, frameBytes: number): boolean {
+    const { maxBufferedBytes, slowConsumerGrace } = this.limits;
+    if (this.socket.bufferedAmount < maxBufferedBytes) {
+      this.backlog = undefined;
+      return true;
+    }
+    const now = performance.now();
+    this.backlog ??= new WriteBacklog(maxBufferedBytes, slowConsumerGrace, now);
+    if (this.backlog.admits(frameBytes, now)) {
       return true;
     }
     if (slowConsumer === 'drop') {
@@ -246,7 +258,7 @@ export class Session extends EasyWsSession {
     this.handleFrame = handler;
     this.work = opening
       .catch((error: unknown) => {
-        logger.error('Opening a session failed', (error as Error)?.stack ?? error);
+        logger.error('Opening a session failed', describeError(error));
         this.close(CLOSE_CODES.internalError, 'internal server error');
       })
       .then(() => this.drain());
@@ -321,7 +333,7 @@ export class Session extends EasyWsSession {
       try {
         await this.handleFrame(frame, isBinary);
       } catch (error) {
-        logger.error('Handling a frame failed', (error as Error)?.stack ?? error);
+        logger.error('Handling a frame failed', describeError(error));
       }
       if (this.socket.isPaused && !this.finishing && this.inbox.length <= INBOX_HIGH_WATER) {
         this.socket.resume();

@@ -111,7 +111,7 @@ export class HandlerInvoker {
             const { filters } = handler as unknown as { filters: ExceptionFilterMetadata[] };
             return Object.assign(handler, {
               next: (error: Error, host: ArgumentsHost) => {
-                const filter = selectExceptionFilterMetadata(filters, error);
+                const filter = filterFor(filters, error);
                 if (!filter) {
                   throw error;
                 }
@@ -194,6 +194,19 @@ function guardsOnly({ guardsFn }: Resolved): Invoke | undefined {
   return async (session, data, pattern) => {
     await guardsFn?.([session, data, pattern]);
   };
+}
+
+/**
+ * The filter that catches `error`, if any. Choosing one asks `error instanceof` each
+ * filter's types, which throws for a Proxy whose traps throw; no filter catches such a
+ * value, so the router gets it as it was thrown rather than the TypeError of asking.
+ */
+function filterFor(filters: ExceptionFilterMetadata[], error: unknown): ExceptionFilterMetadata | undefined {
+  try {
+    return selectExceptionFilterMetadata(filters, error);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The exception handler of a method wrapped without filters. */

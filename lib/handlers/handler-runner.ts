@@ -4,6 +4,7 @@ import { isObservable, type Observable, tap } from 'rxjs';
 import type { Session } from '../endpoint/session.js';
 import { Message } from '../protocol/message.js';
 import { NOTICES } from '../protocol/notices.js';
+import { describeError, summarizeError } from '../utils/describe-error.js';
 import type { RouteHandler } from './interfaces/route-handler.interface.js';
 
 /**
@@ -50,22 +51,19 @@ export class HandlerRunner {
    * guard's refusal nor a `WsException` is a fault, and logged.
    */
   refusal(error: unknown, handler: RouteHandler, what: string): string {
-    if (!isDenial(error) && !(error instanceof WsException)) {
-      this.logger.error(`${handler.owner} failed, so ${what}`, (error as Error)?.stack ?? error);
+    if (expectedNotice(error) === undefined) {
+      this.logger.error(`${handler.owner} failed, so ${what}`, describeError(error));
     }
     return NOTICES.notAuthorized;
   }
 
-  /** The notice text for an error; anything unexpected is logged with its stack. */
+  /** The notice text for an error; anything unexpected is logged, however strange the value thrown. */
   describe(error: unknown, handler: RouteHandler): string {
-    if (error instanceof WsException) {
-      return wsExceptionText(error);
+    const notice = expectedNotice(error);
+    if (notice === undefined) {
+      this.logger.error(`${handler.owner} failed: ${summarizeError(error)}`, describeError(error));
     }
-    if (isDenial(error)) {
-      return NOTICES.notAuthorized;
-    }
-    this.logger.error(`${handler.owner} failed: ${(error as Error)?.message ?? String(error)}`, (error as Error)?.stack);
-    return NOTICES.internalError;
+    return notice ?? NOTICES.internalError;
   }
 
   private stream(session: Session, handler: RouteHandler, result: Observable<unknown>): Promise<void> {
@@ -108,13 +106,25 @@ export class HandlerRunner {
   }
 }
 
-/** A guard's "no": Nest throws ForbiddenException for a guard that returns false. */
-function isDenial(error: unknown): boolean {
-  if (!(error instanceof HttpException)) {
-    return false;
+/**
+ * The notice of an error that says no rather than fails: a `WsException`'s message,
+ * or `not authorized` for a guard's "no" (Nest throws ForbiddenException for a guard
+ * that returns false; a 401 or 403 `HttpException` means the same). `undefined` for
+ * a fault, and for a value that cannot even be asked (a Proxy whose traps throw).
+ */
+function expectedNotice(error: unknown): string | undefined {
+  try {
+    if (error instanceof WsException) {
+      return wsExceptionText(error);
+    }
+    if (error instanceof HttpException) {
+      const status = error.getStatus();
+      return status === HttpStatus.FORBIDDEN || status === HttpStatus.UNAUTHORIZED ? NOTICES.notAuthorized : undefined;
+    }
+  } catch {
+    // a fault, described as it is
   }
-  const status = error.getStatus();
-  return status === HttpStatus.FORBIDDEN || status === HttpStatus.UNAUTHORIZED;
+  return undefined;
 }
 
 function wsExceptionText(error: WsException): string {
@@ -127,5 +137,12 @@ function wsExceptionText(error: WsException): string {
 }
 
 function describeValue(value: unknown): string {
-  return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'null prototype'})` : `a ${typeof value}`;
+  if (typeof value !== 'object') {
+    return `a ${typeof value}`;
+  }
+  try {
+    return `an object (${(value as object).constructor?.name ?? 'null prototype'})`;
+  } catch {
+    return 'an object whose class cannot be read';
+  }
 }

@@ -10,6 +10,7 @@ import { NOTICES } from '../protocol/notices.js';
 import { expiringEvent, leftEvent } from '../protocol/server-events.js';
 import { LocalSessions } from '../push/local-sessions.js';
 import { SessionEvents } from '../push/session-events.js';
+import { describeError } from '../utils/describe-error.js';
 import { TIMED_OUT, within } from '../utils/within.js';
 import { HandlerRunner } from './handler-runner.js';
 import { HandlerTable } from './handler-table.js';
@@ -72,7 +73,7 @@ export class SessionAuth {
     try {
       answer = await within(Promise.resolve(authenticate(token, standInRequest(session))), handshakeTimeout);
     } catch (error) {
-      this.logger.error('authenticate failed on a token refresh; the session was closed', (error as Error)?.stack ?? error);
+      this.logger.error('authenticate failed on a token refresh; the session was closed', describeError(error));
       answer = false;
     }
     const verdict = answer === TIMED_OUT ? undefined : readVerdict(token, answer, this.clock.now());

@@ -12,6 +12,15 @@ export interface EasyWsOptions extends EndpointOptions {
    * is set, and what it says beyond the decorators. Default: not served.
    */
   asyncapi?: AsyncApiOptions;
+  /**
+   * Whether a promise that a handler (a command, a channel's method or guard, an open or
+   * close hook) starts and does not await, and that rejects, is caught: logged as an
+   * error, and answered with `websocket: internal server error` for the session whose
+   * handler started it, instead of ending the process as Node does with an unhandled
+   * rejection. It installs a listener for `unhandledRejection` while the application
+   * runs; a rejection outside any handler is left as it was. Recommended. Default `false`.
+   */
+  catchStrayRejections?: boolean;
 }
 
 /** Options of `EasyWsModule.forRootAsync()`, for options that need other providers. */

@@ -19,6 +19,7 @@ import { AsyncApiRoute } from './asyncapi.route.js';
 import type { EasyWsAsyncOptions, EasyWsOptions } from './easy-ws-options.interface.js';
 import { EasyWsServer } from './easy-ws.server.js';
 import { EASY_WS_OPTIONS, type ResolvedEasyWsOptions, resolveOptions } from './options.js';
+import { StrayRejections } from './stray-rejections.js';
 
 /**
  * The providers of the module, in the order of what each needs: the options give the
@@ -27,8 +28,9 @@ import { EASY_WS_OPTIONS, type ResolvedEasyWsOptions, resolveOptions } from './o
  * registry each channel's settings; the registry starts the broker on init and tells
  * the session events, which presence, the channels' leave methods and the auth
  * lifecycle follow; the router serves sessions with all of them; the server opens the
- * endpoint at bootstrap, once all of that is ready; the AsyncAPI route, when the
- * option asks for it, serves the document the table describes.
+ * endpoint at bootstrap, once all of that is ready, and runs each session's handlers
+ * where stray rejections can be traced back to it, when that option is on; the AsyncAPI
+ * route, when the option asks for it, serves the document the table describes.
  */
 const PROVIDERS: Provider[] = [
   { provide: EASY_WS_BROKER, inject: [EASY_WS_OPTIONS], useFactory: (options: ResolvedEasyWsOptions) => options.broker },
@@ -47,6 +49,7 @@ const PROVIDERS: Provider[] = [
   ChannelListening,
   SessionAuth,
   CommandRouter,
+  StrayRejections,
   EasyWsServer,
   AsyncApiRoute,
 ];

@@ -11,6 +11,7 @@ import { PresenceAnnouncer } from '../push/presence-announcer.js';
 import { EASY_WS_BROKER } from '../push/push.constants.js';
 import { TIMED_OUT, within } from '../utils/within.js';
 import { EASY_WS_OPTIONS, type ResolvedEasyWsOptions } from './options.js';
+import { StrayRejections } from './stray-rejections.js';
 
 /**
  * Runs the endpoint through the application's life: opens it on the HTTP server at
@@ -34,6 +35,7 @@ export class EasyWsServer implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly sessions: LocalSessions,
     private readonly presence: PresenceAnnouncer,
     private readonly httpAdapterHost: HttpAdapterHost,
+    private readonly strays: StrayRejections,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -59,7 +61,10 @@ export class EasyWsServer implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn(`Close hooks were still running ${shutdownTimeout} ms after the last session closed; stopping the broker anyway`);
     }
     this.presence.flush();
-    await this.broker.close();
+    // A broker that waits on a server which stopped answering must not hold shutdown up.
+    if ((await within(this.broker.close(), shutdownTimeout)) === TIMED_OUT) {
+      this.logger.warn(`The broker had not closed ${shutdownTimeout} ms into its close; shutting down without it`);
+    }
   }
 
   /**
@@ -78,15 +83,24 @@ export class EasyWsServer implements OnApplicationBootstrap, OnModuleDestroy {
 
   private connect(session: Session): void {
     this.sessions.add(session);
-    const opening = this.sessions.sessionReady(session).then(() => this.router.open(session));
+    const { router, strays } = this;
+    const open = (): Promise<void> => (strays.enabled ? strays.run(session, 'open', () => router.open(session)) : router.open(session));
+    const opening = this.sessions.sessionReady(session).then(open);
     session.onceClosed(() => this.disconnect(session, opening));
-    session.serve((frame, isBinary) => this.router.handle(session, frame, isBinary), opening);
+    session.serve(
+      strays.enabled
+        ? (frame, isBinary) => strays.run(session, { frame, isBinary }, () => router.handle(session, frame, isBinary))
+        : (frame, isBinary) => router.handle(session, frame, isBinary),
+      opening,
+    );
   }
 
   /** The close hooks wait for the open hooks, so that what an open hook set up is there to tear down. */
   private disconnect(session: Session, opening: Promise<void>): void {
     this.sessions.remove(session);
-    const closing = opening.then(() => this.router.close(session)).finally(() => this.closing.delete(closing));
+    const { router, strays } = this;
+    const close = (): Promise<void> => (strays.enabled ? strays.run(session, 'close', () => router.close(session)) : router.close(session));
+    const closing = opening.then(close).finally(() => this.closing.delete(closing));
     this.closing.add(closing);
   }
 }

@@ -2,7 +2,7 @@ import { type ResolvedAsyncApiOptions, resolveAsyncApiOptions } from '../asyncap
 import { ENDPOINT_DEFAULTS, type ResolvedEndpointOptions, resolveEndpointOptions } from '../endpoint/endpoint-options.js';
 import type { Broker } from '../push/broker.interface.js';
 import { LocalBroker } from '../push/local-broker.js';
-import { invalidOption } from '../utils/option-checks.js';
+import { invalidOption, show } from '../utils/option-checks.js';
 import type { EasyWsOptions } from './easy-ws-options.interface.js';
 
 /** Injection token of the resolved module options. */
@@ -13,10 +13,11 @@ export interface ResolvedEasyWsOptions extends ResolvedEndpointOptions {
   readonly broker: Broker;
   /** `undefined` when the option is not set. */
   readonly asyncapi: ResolvedAsyncApiOptions | undefined;
+  readonly catchStrayRejections: boolean;
 }
 
 /** The defaults, as docs/options.md states them. */
-export const DEFAULT_OPTIONS = ENDPOINT_DEFAULTS;
+export const DEFAULT_OPTIONS = { ...ENDPOINT_DEFAULTS, catchStrayRejections: false } as const;
 
 /**
  * Fills in the defaults and rejects options that cannot work, so that a mistake
@@ -24,13 +25,17 @@ export const DEFAULT_OPTIONS = ENDPOINT_DEFAULTS;
  * @throws TypeError (`EASY_WS_INVALID_OPTIONS`) naming the option.
  */
 export function resolveOptions(options: EasyWsOptions = {}): ResolvedEasyWsOptions {
-  const { broker, asyncapi } = options;
+  const { broker, asyncapi, catchStrayRejections = DEFAULT_OPTIONS.catchStrayRejections } = options;
   if (broker !== undefined && (typeof broker !== 'object' || broker === null || typeof broker.publish !== 'function')) {
     throw invalidOption('EasyWsModule', '"broker" must be a Broker, such as new RedisBroker({ url })');
+  }
+  if (typeof catchStrayRejections !== 'boolean') {
+    throw invalidOption('EasyWsModule', `"catchStrayRejections" must be true or false, got ${show(catchStrayRejections)}`);
   }
   return {
     ...resolveEndpointOptions(options),
     broker: broker ?? new LocalBroker(),
     asyncapi: asyncapi === undefined ? undefined : resolveAsyncApiOptions(asyncapi),
+    catchStrayRejections,
   };
 }

@@ -1,3 +1,5 @@
+import { cutUtf8 } from './frame-codec.js';
+
 /** The close codes the server uses, and what each one means for the client. */
 export const CLOSE_CODES = {
   /** The server is shutting down (or was not ready for the connection). */
@@ -36,14 +38,5 @@ export function closeProblem(code: number, reason: string | undefined): string |
 
 /** `reason`, cut to fit a close frame at a character boundary; ws throws on a longer one, and the close must happen. */
 export function fitCloseReason(reason: string): string {
-  const bytes = Buffer.from(reason);
-  if (bytes.length <= MAX_CLOSE_REASON_BYTES) {
-    return reason;
-  }
-  let end = MAX_CLOSE_REASON_BYTES;
-  // A UTF-8 continuation byte (10xxxxxx) at the cut means a character would be split.
-  while ((bytes[end] & 0xc0) === 0x80) {
-    end--;
-  }
-  return bytes.toString('utf8', 0, end);
+  return cutUtf8(reason, MAX_CLOSE_REASON_BYTES);
 }

@@ -53,3 +53,21 @@ export function encodeFrame(command: string, data: string | Uint8Array): Buffer 
   frame.set(data, commandBytes + SEPARATOR.length);
   return frame;
 }
+
+/** The longest start of `text` that is at most `maxBytes` in UTF-8, cut at a character boundary. */
+export function cutUtf8(text: string, maxBytes: number): string {
+  // A UTF-16 unit is at most 3 UTF-8 bytes, so short texts need no encoding.
+  if (text.length * 3 <= maxBytes) {
+    return text;
+  }
+  const bytes = Buffer.from(text);
+  if (bytes.length <= maxBytes) {
+    return text;
+  }
+  let end = maxBytes;
+  // A UTF-8 continuation byte (10xxxxxx) at the cut means a character would be split.
+  while ((bytes[end] & 0xc0) === 0x80) {
+    end--;
+  }
+  return bytes.toString('utf8', 0, end);
+}

@@ -1,6 +1,6 @@
-import { encodeFrame, type ParsedFrame } from './frame-codec.js';
+import { cutUtf8, encodeFrame, type ParsedFrame } from './frame-codec.js';
 import { Message } from './message.js';
-import { type AnswerDetails, NOTICE_COMMAND, type NoticeSubject } from './rules.js';
+import { type AnswerDetails, MAX_CHANNEL_BYTES, NOTICE_COMMAND, type NoticeSubject } from './rules.js';
 
 /** The fixed notice texts of the protocol; old clients match on them. */
 export const NOTICES = {
@@ -35,6 +35,20 @@ export function subjectOf(parsed: ParsedFrame | undefined): NoticeSubject {
 }
 
 /**
+ * `subject`, naming at most 255 bytes of what the client sent: a channel name can be no
+ * longer, so a longer one is named by its first 255 bytes and `…`, which no channel can
+ * be called, and an answer never echoes more than that of a frame (a command is at most
+ * 255 bytes already).
+ */
+function boundedSubject(subject: NoticeSubject): NoticeSubject {
+  if (!('channel' in subject)) {
+    return subject;
+  }
+  const prefix = cutUtf8(subject.channel, MAX_CHANNEL_BYTES);
+  return prefix === subject.channel ? subject : { ...subject, channel: `${prefix}…` };
+}
+
+/**
  * The notice that answers `subject`, if the mode has one: in the original mode only
  * failures are answered, with the bare text; in acknowledged mode every answer is
  * JSON that names what it answers, and a success may carry `details`.
@@ -43,7 +57,8 @@ export function answerFor(acknowledged: boolean, subject: NoticeSubject, error: 
 export function answerFor(acknowledged: boolean, subject: NoticeSubject, error?: string, details?: AnswerDetails): Message | undefined;
 export function answerFor(acknowledged: boolean, subject: NoticeSubject, error?: string, details?: AnswerDetails): Message | undefined {
   if (acknowledged) {
-    const answer = error === undefined ? { ...subject, ok: true, ...details } : { ...subject, ok: false, error };
+    const named = boundedSubject(subject);
+    const answer = error === undefined ? { ...named, ok: true, ...details } : { ...named, ok: false, error };
     return noticeMessage(JSON.stringify(answer));
   }
   return error === undefined ? undefined : (LEGACY_NOTICES.get(error) ?? noticeMessage(error));

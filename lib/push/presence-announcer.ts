@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Session } from '../endpoint/session.js';
 import type { PresenceMember } from '../protocol/rules.js';
+import { describeError } from '../utils/describe-error.js';
 import type { Broker } from './broker.interface.js';
 import { LocalSessions } from './local-sessions.js';
 import { EASY_WS_BROKER } from './push.constants.js';
@@ -105,7 +106,7 @@ export class PresenceAnnouncer {
     try {
       return { sessionId: session.id, info: info(session) };
     } catch (error) {
-      this.logger.error(`The presence info of ${channel} failed for a session; it joins without info`, (error as Error)?.stack ?? error);
+      this.logger.error(`The presence info of ${channel} failed for a session; it joins without info`, describeError(error));
       return { sessionId: session.id };
     }
   }

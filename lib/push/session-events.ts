@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Session } from '../endpoint/session.js';
+import { describeError } from '../utils/describe-error.js';
 
 /** Why a session left a channel. */
 export type LeaveReason =
@@ -45,7 +46,7 @@ export class SessionEvents {
       try {
         listener(...args);
       } catch (error) {
-        this.logger.error(`A listener of "${event}" failed`, (error as Error)?.stack ?? error);
+        this.logger.error(`A listener of "${event}" failed`, describeError(error));
       }
     }
   }

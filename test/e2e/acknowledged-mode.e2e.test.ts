@@ -79,6 +79,22 @@ describe('acknowledged mode (easy-ws.v1)', LIMIT, () => {
     await client.close();
   });
 
+  test('an answer names at most 255 bytes of the channel the client sent', async () => {
+    const client = await EasyWsTestClient.connect(running.app, { protocols: ACKNOWLEDGED });
+    const named = async (frame: string | Buffer) => {
+      client.sendFrame(frame);
+      return (await client.expectFrame()).json<{ channel: string; error: string }>();
+    };
+    assert.equal((await named(`listen: ${'a'.repeat(255)}`)).channel, 'a'.repeat(255), 'a name that can exist is named whole');
+    assert.equal((await named(`listen: ${'a'.repeat(300)}`)).channel, `${'a'.repeat(255)}…`);
+    assert.equal((await named(`unlisten: ${'é'.repeat(200)}`)).channel, `${'é'.repeat(127)}…`, 'cut at a character boundary');
+    client.sendFrame(Buffer.concat([Buffer.from('listen: '), Buffer.alloc(64 * 1024 - 16, 0)]));
+    const { bytes } = await client.expectFrame();
+    assert.ok(bytes.length < 2000, `the answer to a 64 KiB binary listen is ${bytes.length} bytes`);
+    assert.equal(await ask(client, 'echo: done'), 'echo: done');
+    await client.close();
+  });
+
   test('failed commands and frames are answered as JSON naming what failed', async () => {
     const client = await EasyWsTestClient.connect(running.app, { protocols: ACKNOWLEDGED });
     assert.equal(await ask(client, 'refuse: x'), 'websocket: {"op":"command","command":"refuse","ok":false,"error":"no luck"}');

@@ -143,6 +143,12 @@ describe('against a running server', LIMIT, () => {
     assert.throws(() => client.send('', 'x'), TypeError);
     assert.throws(() => client.on('websocket', () => undefined), { name: 'TypeError', message: /reserved/ });
     assert.throws(() => client.sendJson('echo', undefined), TypeError);
+    // No channel has such a name, and the server's answer would name only a prefix of it.
+    for (const channel of ['', 'x'.repeat(256), 'é'.repeat(128)]) {
+      await assert.rejects(client.listen(channel), { name: 'RangeError', code: 'EASY_WS_INVALID_ARGUMENT' }, `${channel.length} characters`);
+      await assert.rejects(client.unlisten(channel), { name: 'RangeError', code: 'EASY_WS_INVALID_ARGUMENT' });
+    }
+    await client.listen('x'.repeat(255)).catch((error: EasyWsNoticeError) => assert.equal(error.message, 'channel does not exist'));
     await client.close();
   });
 

@@ -8,7 +8,7 @@ import { WebSocketServer } from 'ws';
 import { Command, EasyWsModule, type EasyWsOptions, type EasyWsSession, Message, SessionRegistry } from 'nestjs-easy-ws';
 import { startApp, type RunningApp } from '../support/app.js';
 import { TestClient, UUID_V4 } from '../support/client.js';
-import { upgradeRequest } from '../support/http.js';
+import { tryUpgrade, upgradeRequest } from '../support/http.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { SessionTracker } from '../support/session-tracker.js';
 
@@ -257,5 +257,70 @@ describe('subprotocols, session ids, other upgrades, origins, frame size', () =>
     assert.equal(await newcomer.request(`echo: ${'y'.repeat(1000)}`), `echo: ${'y'.repeat(1000)}`);
     await Promise.all([bystander.close(), newcomer.close()]);
     await tracker.whenClosed(bystanderId);
+  });
+});
+
+describe('origins and authenticators that fail, and crowds of handshakes', () => {
+  test('a version 8 client\'s Sec-WebSocket-Origin is checked like Origin', async () => {
+    const running = await startApp({ imports: [EasyWsModule.forRoot({ allowedOrigins: ['https://app.example'] })], providers: [Whoami] });
+    try {
+      const version8 = (origin: string) => tryUpgrade(running.port, { 'Sec-WebSocket-Version': '8', 'Sec-WebSocket-Origin': origin });
+      assert.deepEqual(await version8('https://evil.example'), { status: 403, body: 'Origin not allowed\n' });
+      assert.equal((await version8('https://app.example')).status, 101);
+    } finally {
+      await running.close();
+    }
+  });
+
+  test('an allowedOrigins function that throws refuses with 403 "Origin not allowed", logged once however often', async () => {
+    const logger = new RecordingLogger();
+    const running = await startApp(
+      { imports: [EasyWsModule.forRoot({ allowedOrigins: (origin) => new URL(origin).hostname === 'app.example' })], providers: [Whoami] },
+      { logger },
+    );
+    try {
+      for (let request = 0; request < 50; request++) {
+        assert.deepEqual(await tryUpgrade(running.port, { Origin: `not a url ${request}` }), { status: 403, body: 'Origin not allowed\n' });
+      }
+      assert.equal((await tryUpgrade(running.port, { Origin: 'https://app.example' })).status, 101);
+      const errors = logger.at('error');
+      assert.equal(errors.length, 1, errors.join('\n'));
+      assert.match(errors[0], /^allowedOrigins threw, so the handshake was refused with 403 Origin not allowed: Invalid URL$/);
+      assert.match(logger.find('error', 'allowedOrigins threw')[0].text, /TypeError.*Invalid URL\n\s+at /s, 'the first is logged with its stack');
+    } finally {
+      await running.close();
+    }
+  });
+
+  test('handshakes waiting for the authenticator are bounded by maxPendingHandshakes; the refusals are logged once, not each', { timeout: 20_000 }, async () => {
+    const logger = new RecordingLogger();
+    const hanging = new Set<() => void>();
+    const running = await startApp(
+      {
+        imports: [
+          EasyWsModule.forRoot({
+            authenticate: (token) => (token === 'good' ? true : new Promise<boolean>((resolve) => hanging.add(() => resolve(false)))),
+            handshakeTimeout: 1000,
+            maxPendingHandshakes: 20,
+          }),
+        ],
+        providers: [Whoami],
+      },
+      { logger },
+    );
+    try {
+      const answers = await Promise.all(Array.from({ length: 200 }, () => tryUpgrade(running.port, { Cookie: 'auth=hang' })));
+      const count = (body: string) => answers.filter((answer) => answer.status === 503 && answer.body === body).length;
+      assert.deepEqual({ timedOut: count('Authentication timed out\n'), refused: count('Too many connections\n') }, { timedOut: 20, refused: 180 });
+      assert.equal(hanging.size, 20, 'the authenticator was asked for 20 handshakes only');
+      assert.equal((await tryUpgrade(running.port, { Cookie: 'auth=good' })).status, 101, 'once they are gone, handshakes go on');
+      assert.deepEqual(logger.at('warn').filter((line) => !line.includes('Cross-Site WebSocket Hijacking')), [
+        '20 handshakes are waiting for authenticate (maxPendingHandshakes); refusing more with 503',
+        'authenticate did not answer within 1000 ms; the handshake was refused',
+      ]);
+    } finally {
+      hanging.forEach((answer) => answer());
+      await running.close();
+    }
   });
 });

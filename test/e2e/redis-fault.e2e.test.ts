@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import { Message, PushService } from 'nestjs-easy-ws';
 import type { RunningApp } from '../support/app.js';
 import type { TestClient } from '../support/client.js';
 import { PrivateRedis, withConnection } from '../support/redis-server.js';
@@ -156,5 +157,45 @@ test('an instance that starts while Redis is down serves locally, and joins in o
   } finally {
     await Promise.all([lonely.close(), other?.close()]);
     await late.kill();
+  }
+});
+
+test('pushes waiting for a slow Redis are capped: one more rejects at once, those waiting go through in order once Redis answers', TIMEOUT, async () => {
+  const capped = await startRelay({ url: redis.url, prefix, commandTimeout: 10_000, maxPendingCommands: 50 });
+  try {
+    const local = await joined(capped);
+    const remote = await joined(apps[1]);
+    await listen(local.client, 'rooms/capped');
+    await listen(remote.client, 'rooms/capped');
+    const push = capped.app.get(PushService);
+
+    redis.freeze(true);
+    const outcomes: Array<'pending' | 'fulfilled' | string> = [];
+    const pushes = Array.from({ length: 80 }, (_, index) => {
+      outcomes[index] = 'pending';
+      return push.toChannel('rooms/capped', new Message('capped', String(index))).then(
+        () => (outcomes[index] = 'fulfilled'),
+        (error: Error) => (outcomes[index] = error.message),
+      );
+    });
+    // Every push reached the local listener at once, the first 50 wait for Redis, the others were refused at once.
+    for (let index = 0; index < 80; index++) {
+      assert.equal(await local.client.next(), `capped: ${index}`);
+    }
+    await until('the refusals to settle', () => outcomes.filter((outcome) => outcome !== 'pending').length, (count) => count === 30);
+    assert.deepEqual(outcomes.slice(0, 50), Array(50).fill('pending'));
+    assert.deepEqual(new Set(outcomes.slice(50)), new Set(['Redis is unavailable (50 commands are waiting for Redis already), so this channel push reached this instance only']));
+    redis.freeze(false);
+
+    await Promise.all(pushes);
+    assert.deepEqual(outcomes.slice(0, 50), Array(50).fill('fulfilled'));
+    for (let index = 0; index < 50; index++) {
+      assert.equal(await remote.client.next(), `capped: ${index}`, 'the other instance gets the pushes Redis took, in order');
+    }
+    await pushVia(capped, { op: 'toChannel', channel: 'rooms/capped', command: 'capped', data: 'after' });
+    assert.equal(await remote.client.next(), 'capped: after', 'and nothing it refused');
+  } finally {
+    redis.freeze(false);
+    await capped.close();
   }
 });

@@ -1,13 +1,16 @@
 import { Injectable, type LoggerService } from '@nestjs/common';
 import { ConnectedSocket, MessageBody } from '@nestjs/websockets';
-import { Command, EasyWsModule, type EasyWsOptions, type EasyWsSession, ListenChannel, Message, OnClose, OnOpen } from 'nestjs-easy-ws';
+import { Command, EasyWsModule, type EasyWsOptions, type EasyWsSession, ListenChannel, Message, OnClose, OnOpen, PushService } from 'nestjs-easy-ws';
 import { type RunningApp, startApp } from './app.js';
 import { TestClient } from './client.js';
 
 /**
- * The handlers of the hardening tests: a `welcome: <session id>` on open, the command
- * `echo`, the channels `news`, `rooms/:room`, `ticker` (drop policy) and `chat`, and a
- * close hook that tests can await.
+ * The handlers of the hardening tests: a `welcome: <session id>` on open, the commands
+ * `echo`, `big` (answers with as many bytes as its data says), `shout` (pushes its data
+ * to `news` and answers once the push has settled) and `forget` (starts work it does not
+ * await, which fails), the channels `news`, `rooms/:room`, `ticker` (drop policy) and
+ * `chat`, and a close hook that tests can await. A connection with the header
+ * `x-forget` gets an open hook that starts work it does not await, which fails.
  */
 @Injectable()
 export class ScenarioHandlers {
@@ -17,10 +20,26 @@ export class ScenarioHandlers {
   closed = 0;
   private readonly closeWaiters = new Set<{ count: number; resolve: () => void }>();
 
+  constructor(private readonly push: PushService) {}
+
   @OnOpen()
   open(@ConnectedSocket() session: EasyWsSession) {
     this.sessions.set(session.id, session);
+    if (session.headers['x-forget']) {
+      void failLater('the open hook forgot this');
+    }
     return new Message('welcome', session.id);
+  }
+
+  /** Answers `forget: started`, and leaves behind a promise that rejects a moment later: at once, or from a timer. */
+  @Command('forget')
+  forget(@MessageBody() how: string) {
+    if (how === 'at once') {
+      void Promise.reject(new Error('forgotten at once'));
+    } else {
+      setTimeout(() => void failLater('forgotten in a timer'), 5);
+    }
+    return new Message('forget', 'started');
   }
 
   @OnClose()
@@ -40,6 +59,19 @@ export class ScenarioHandlers {
     return new Message('echo', data);
   }
 
+  /** `big: 5000000` is answered with `big: ` and 5,000,000 bytes. */
+  @Command('big')
+  big(@MessageBody() bytes: string) {
+    return new Message('big', 'x'.repeat(Number(bytes)));
+  }
+
+  /** Pushes to `news` and answers `shouted: <data>` once every instance has it; a failed push is the handler's failure. */
+  @Command('shout')
+  async shout(@MessageBody() data: string) {
+    await this.push.toChannel('news', new Message('news', data));
+    return new Message('shouted', data);
+  }
+
   @ListenChannel('news')
   news() {}
 
@@ -56,6 +88,12 @@ export class ScenarioHandlers {
   closedAtLeast(count: number): Promise<void> {
     return this.closed >= count ? Promise.resolve() : new Promise((resolve) => this.closeWaiters.add({ count, resolve }));
   }
+}
+
+/** Rejects after a turn of the event loop, as forgotten async work does. */
+async function failLater(message: string): Promise<never> {
+  await new Promise((resolve) => setImmediate(resolve));
+  throw new Error(message);
 }
 
 /** A running app with the scenario handlers and these module options. */

@@ -1,14 +1,21 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { EasyWsOptions } from 'nestjs-easy-ws';
+import type { EasyWsOptions, RedisBrokerOptions } from 'nestjs-easy-ws';
+import type { LogEntry } from './recording-logger.js';
 
 /** What the test asks of the server process. */
 export type ScenarioRequest = { id: number } & (
   | { type: 'stats' }
   | { type: 'push'; channel: string; count: number; size: number; batch: number; perSecond: number }
+  | { type: 'pushSteadily'; channel: string; ms: number; size: number; perSecond: number }
+  | { type: 'logs' }
+  | { type: 'rejectOutside' }
   | { type: 'waitClosed'; count: number }
   | { type: 'close' }
 );
+
+/** The options of a `RedisBroker` that survive JSON: the server process makes the broker from them. */
+export type RedisBrokerSettings = Pick<RedisBrokerOptions, 'url' | 'prefix' | 'commandTimeout' | 'maxPendingCommands'>;
 
 /** The server process's answer to one request; id 0 announces the port. */
 export type ScenarioReply = { id: number; result?: unknown; error?: string };
@@ -21,6 +28,10 @@ export interface ServerStats {
   rss: number;
   heapUsed: number;
   dropped: Record<string, number>;
+  /** Whether each session whose close hook has not run yet is open; false from the moment the server closes it. */
+  open: Record<string, boolean>;
+  /** How many `unhandledRejection` listeners the process has. */
+  rejectionListeners: number;
 }
 
 /** What `push` reports: RSS before and at its highest while pushing. */
@@ -30,11 +41,23 @@ export interface PushReport {
   ms: number;
 }
 
+/** What `pushSteadily` reports: how many pushes were made and how each settled, and RSS meanwhile. */
+export interface SteadyPushReport extends PushReport {
+  made: number;
+  fulfilled: number;
+  /** The rejections, counted by message. */
+  rejected: Record<string, number>;
+  /** The longest time a push took to settle, in milliseconds. */
+  maxSettleMs: number;
+  /** The most pushes unsettled at once. */
+  maxUnsettled: number;
+}
+
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 
 /**
- * The scenario server (commands `echo`; channels `news`, `rooms/:room`, `ticker`
- * with the drop policy, `chat`; a `welcome: <session id>` on open) in a child
+ * The scenario server (commands `echo`, `big` and `shout`; channels `news`, `rooms/:room`,
+ * `ticker` with the drop policy, `chat`; a `welcome: <session id>` on open) in a child
  * process with `--expose-gc`. If it dies, every pending request rejects with its stderr.
  */
 export class ServerProcess {
@@ -65,10 +88,11 @@ export class ServerProcess {
     });
   }
 
-  /** Starts the server with these module options (JSON-serialisable ones only). */
-  static async start(options: EasyWsOptions = {}): Promise<ServerProcess> {
+  /** Starts the server with these module options (JSON-serialisable ones only), and a `RedisBroker` with `redis` if given. */
+  static async start(options: EasyWsOptions = {}, redis?: RedisBrokerSettings): Promise<ServerProcess> {
     const script = fileURLToPath(new URL('./scenario-server.js', import.meta.url));
-    const child = fork(script, [JSON.stringify(options)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const args = [JSON.stringify(options), JSON.stringify(redis ?? null)];
+    const child = fork(script, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     const server = new ServerProcess(child);
     // The server announces its port as the answer to request 0.
     server.port = (await new Promise<unknown>((resolve, reject) => server.pending.set(0, { resolve, reject }))) as number;
@@ -92,6 +116,30 @@ export class ServerProcess {
     return this.request({ type: 'push', channel, count, size, batch, perSecond }) as Promise<PushReport>;
   }
 
+  /**
+   * Pushes frames like `push` for `ms` milliseconds at `perSecond`, each without
+   * waiting for the one before to settle (as many requests of an application would),
+   * and reports how they settled once all have.
+   */
+  pushSteadily(channel: string, ms: number, size: number, perSecond: number): Promise<SteadyPushReport> {
+    return this.request({ type: 'pushSteadily', channel, ms, size, perSecond }) as Promise<SteadyPushReport>;
+  }
+
+  /** Makes the server process reject a promise outside any handler, and handle it nowhere. */
+  async rejectOutside(): Promise<void> {
+    await this.request({ type: 'rejectOutside' });
+  }
+
+  /** Closes the app gracefully and returns how many `unhandledRejection` listeners the process still has. */
+  closeApp(): Promise<{ rejectionListeners: number }> {
+    return this.request({ type: 'close' }) as Promise<{ rejectionListeners: number }>;
+  }
+
+  /** What the server logged so far. */
+  logs(): Promise<LogEntry[]> {
+    return this.request({ type: 'logs' }) as Promise<LogEntry[]>;
+  }
+
   /** Resolves once `count` sessions in all have closed and their close hooks ran. */
   async waitClosed(count: number): Promise<void> {
     await this.request({ type: 'waitClosed', count });
@@ -100,7 +148,7 @@ export class ServerProcess {
   /** Closes the app gracefully and returns the process's exit code (0 unless it crashed). */
   async stop(): Promise<number | null> {
     if (this.child.exitCode === null) {
-      await this.request({ type: 'close' });
+      await this.closeApp();
       this.child.disconnect();
     }
     return this.exited;

@@ -72,7 +72,8 @@ export interface EndpointOptions {
    * Browser origins allowed to open a connection: a list of origins
    * (`'https://app.example.com'`), or a function of the `Origin` header and the request
    * (to allow the page's own origin, say). A request with another `Origin` gets 403; a
-   * request without one (not a browser) is not affected. Default: every origin.
+   * request without one (not a browser) is not affected; a function that throws refuses
+   * the request with the same 403, and is logged. Default: every origin.
    */
   allowedOrigins?: string[] | OriginCheck;
   /** The largest frame a client may send, in bytes; a larger one closes the connection with 1009. Default 64 KiB. */
@@ -98,19 +99,35 @@ export interface EndpointOptions {
    */
   handshakeTimeout?: number;
   /**
+   * How many handshakes may wait for the authenticator at once; one more gets HTTP 503
+   * before the authenticator is called, so that a slow or hanging authenticator cannot
+   * make the server hold connections without bound. Counted apart from
+   * `maxConnections`, which counts connections once they are open. Default 1000.
+   */
+  maxPendingHandshakes?: number;
+  /**
    * How often the server pings every client, in milliseconds. A client that has not
    * answered one ping with a pong by the next is disconnected, and its close hooks
    * run. `0` turns the heartbeat off. Default 30 000.
    */
   heartbeatInterval?: number;
   /**
-   * How many bytes may wait to be sent to one session before `slowConsumer` applies.
-   * A frame is written while fewer bytes than this wait, so a session holds at most
-   * this much plus one frame. Default 1 MiB.
+   * How many bytes may wait to be sent to one session. A frame is written while fewer
+   * than this wait; at or over it, the client has `slowConsumerGrace` to read its
+   * buffer back below it, meanwhile frames go on being written up to this many bytes
+   * more (the first always, however big), and a client that has not caught up by then
+   * counts as slow and `slowConsumer` applies. So a session holds at most twice this,
+   * plus two frames. A reply larger than this is written whole. Default 1 MiB.
    */
   maxBufferedBytes?: number;
-  /** What to do with a session that has `maxBufferedBytes` waiting; a channel may override it. Default `'close'`. */
+  /** What to do with a session that counts as slow; a channel may override it. Default `'close'`. */
   slowConsumer?: SlowConsumerPolicy;
+  /**
+   * How long, in milliseconds, a client with `maxBufferedBytes` or more waiting has to
+   * read them back below that before it counts as slow. `0` judges at once, at the
+   * first frame that finds the buffer full. Default 1000.
+   */
+  slowConsumerGrace?: number;
   /** Limits how fast each session may send frames. Default: no limit. */
   rateLimit?: RateLimitOptions;
   /**

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
-import { invalidOption } from '../../utils/option-checks.js';
+import { invalidOption, wholeNumber } from '../../utils/option-checks.js';
 
 /** Options of `RedisBroker`: give a `url` or a `client`. */
 export interface RedisBrokerOptions {
@@ -29,10 +29,48 @@ export interface RedisBrokerOptions {
   sharded?: boolean;
   /** Where the broker reports that Redis went away and came back. Default: Nest's `Logger`. */
   logger?: LoggerService;
+  /**
+   * How long, in milliseconds, the broker waits for Redis to answer any command it
+   * awaits (a publish, a subscription, the first connection, the quit at shutdown).
+   * A Redis that has not answered by then counts as unavailable, as if its connection
+   * had closed: pushes waiting for it reject with `RedisUnavailableError`, listens are
+   * acknowledged and sessions opened without waiting for it, and the connections the
+   * broker made are dropped and reconnected. Default 2000.
+   */
+  commandTimeout?: number;
+  /**
+   * How many pushes may wait for Redis's answer at once, on this instance. One more
+   * is carried out on this instance and rejects at once with `RedisUnavailableError`,
+   * so that memory cannot grow while Redis is slow. Default 10 000.
+   */
+  maxPendingCommands?: number;
 }
 
 /** The default of `prefix`. */
 export const DEFAULT_REDIS_PREFIX = 'easy-ws:';
+
+/** The limits every Redis command the broker awaits is held to. */
+export interface CallLimits {
+  /** How long a command may wait for its answer, in milliseconds; then Redis counts as unavailable. */
+  readonly timeout: number;
+  /** How many batched commands may wait for their answers at once; more are refused at once. */
+  readonly maxPending: number;
+}
+
+/** The defaults of the limits on Redis commands, as docs/scaling-out.md states them. */
+export const REDIS_LIMIT_DEFAULTS = { commandTimeout: 2000, maxPendingCommands: 10_000 } as const;
+
+/**
+ * The limits every Redis command of the broker is held to, defaults filled in.
+ * @throws TypeError (`EASY_WS_INVALID_OPTIONS`) for a limit that is not a positive whole number.
+ */
+export function resolveCallLimits(options: RedisBrokerOptions): CallLimits {
+  const owner = 'RedisBroker';
+  return {
+    timeout: wholeNumber(owner, 'commandTimeout', options.commandTimeout ?? REDIS_LIMIT_DEFAULTS.commandTimeout, 'milliseconds'),
+    maxPending: wholeNumber(owner, 'maxPendingCommands', options.maxPendingCommands ?? REDIS_LIMIT_DEFAULTS.maxPendingCommands, 'commands'),
+  };
+}
 
 /** @throws TypeError (`EASY_WS_INVALID_OPTIONS`) when the options name neither or both of `url` and `client`, or are malformed. */
 export function checkRedisBrokerOptions(options: RedisBrokerOptions): void {

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { withCode } from '../../protocol/errors.js';
+import { describeError } from '../../utils/describe-error.js';
 import type { Broker, PushOperation, PushSink } from '../broker.interface.js';
-import { checkRedisBrokerOptions, DEFAULT_REDIS_PREFIX, type RedisBrokerOptions } from './redis-broker-options.js';
+import { BoundedCalls } from './bounded-calls.js';
+import { type CallLimits, checkRedisBrokerOptions, DEFAULT_REDIS_PREFIX, type RedisBrokerOptions, resolveCallLimits } from './redis-broker-options.js';
 import { RedisConnections } from './redis-connections.js';
 import { decodePayload, encodePayload, isFrom, ORIGIN_BYTES } from './redis-payload.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
@@ -12,6 +14,8 @@ import { RedisUnavailableError } from './redis-unavailable.error.js';
 interface Running {
   readonly connections: RedisConnections;
   readonly subscriptions: RedisSubscriptions;
+  /** The publisher's commands, bounded in time and number, and written per turn of the event loop. */
+  readonly publishing: BoundedCalls;
   readonly sink: PushSink;
 }
 
@@ -27,12 +31,18 @@ interface Running {
  * that should have left the instance reject with `RedisUnavailableError`, the outage
  * is logged once, and once Redis is back every subscription is restored. Redis
  * pub/sub keeps nothing: what was published during an outage is not replayed.
+ *
+ * A Redis that stops answering is treated the same once a command has waited
+ * `commandTimeout`: every Redis command the broker awaits is bounded in time, and the
+ * pushes waiting for Redis are bounded in number (`maxPendingCommands`). The pushes of
+ * one turn of the event loop go to Redis in one write, in the order they were made.
  */
 export class RedisBroker implements Broker {
   private readonly origin = randomBytes(ORIGIN_BYTES);
   private readonly prefix: string;
   private readonly logger: LoggerService;
   private readonly broadcastChannel: string;
+  private readonly limits: CallLimits;
   private running: Running | undefined;
   private started = false;
   private ignoredForeign = false;
@@ -40,6 +50,7 @@ export class RedisBroker implements Broker {
   /** @throws TypeError (`EASY_WS_INVALID_OPTIONS`) when the options name neither or both of `url` and `client`, or are malformed. */
   constructor(private readonly options: RedisBrokerOptions) {
     checkRedisBrokerOptions(options);
+    this.limits = resolveCallLimits(options);
     this.prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
     this.logger = options.logger ?? new Logger('RedisBroker');
     this.broadcastChannel = `${this.prefix}broadcast`;
@@ -47,17 +58,18 @@ export class RedisBroker implements Broker {
 
   /**
    * Connects and subscribes to broadcasts. Waits for the first connection attempt
-   * only: if Redis does not answer, the application starts anyway, serves locally,
-   * logs the outage and keeps reconnecting.
+   * only, and at most `commandTimeout` for each step: if Redis does not answer, the
+   * application starts anyway, serves locally, logs the outage and keeps reconnecting.
    */
   async start(sink: PushSink): Promise<void> {
     if (this.started) {
       throw withCode(new Error('RedisBroker: already started; a broker serves one application, so give each its own'), 'EASY_WS_INVALID_OPTIONS');
     }
     this.started = true;
-    const connections = new RedisConnections(this.options, this.logger);
-    const subscriptions = new RedisSubscriptions(connections, this.logger);
-    this.running = { connections, subscriptions, sink };
+    const connections = new RedisConnections(this.options, this.logger, this.limits.timeout);
+    const subscriptions = new RedisSubscriptions(connections, new BoundedCalls(connections.subscriber, connections, this.limits), this.logger);
+    const publishing = new BoundedCalls(connections.publisher, connections, this.limits);
+    this.running = { connections, subscriptions, publishing, sink };
     connections.on(connections.subscriber, connections.sharded ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, payload: Buffer) =>
       this.receive(channel, payload),
     );
@@ -70,27 +82,25 @@ export class RedisBroker implements Broker {
    * Carries `operation` out here, then publishes it for the other instances (unless it
    * targets a session of this instance, which no other instance holds).
    *
-   * @throws RedisUnavailableError when Redis could not take it; it was carried out here all the same.
+   * @throws RedisUnavailableError when Redis could not take it (not connected, no answer
+   *   within `commandTimeout`, `maxPendingCommands` waiting already); it was carried out here all the same.
    */
   async publish(operation: PushOperation): Promise<void> {
     const running = this.running;
     if (!running) {
       throw withCode(new Error('RedisBroker: not started, or closed'), 'EASY_WS_NOT_STARTED');
     }
-    const { connections, subscriptions, sink } = running;
+    const { connections, subscriptions, publishing, sink } = running;
     sink(operation);
     // A session is on one instance only: when it is on this one, nobody else need hear of it.
     if ('sessionId' in operation && subscriptions.has(this.sessionChannel(operation.sessionId))) {
       return operation.kind === 'subscribe' ? this.channelReady(operation.channel) : undefined;
     }
-    if (!connections.canPublish) {
-      throw new RedisUnavailableError(operation.kind);
-    }
     const channel = this.redisChannel(operation);
     const payload = encodePayload(this.origin, operation);
     const { publisher, sharded } = connections;
     try {
-      await (sharded ? publisher.spublish(channel, payload) : publisher.publish(channel, payload));
+      await publishing.batched(() => (sharded ? publisher.spublish(channel, payload) : publisher.publish(channel, payload)));
     } catch (error) {
       throw new RedisUnavailableError(operation.kind, error);
     }
@@ -138,7 +148,8 @@ export class RedisBroker implements Broker {
 
   /**
    * Stops delivering, and closes the subscriber connection (its subscriptions end with
-   * it) and the publisher if the broker made it. A client passed in stays open.
+   * it) and the publisher if the broker made it; a Redis that does not answer the QUIT
+   * within `commandTimeout` is dropped. A client passed in stays open.
    */
   async close(): Promise<void> {
     const running = this.running;
@@ -207,7 +218,7 @@ export class RedisBroker implements Broker {
       running.sink(operation);
     } catch (error) {
       // A throw here would unwind into ioredis' reply parser.
-      this.logger.error(`Could not carry out a ${operation.kind} push from another instance`, (error as Error)?.stack ?? error);
+      this.logger.error(`Could not carry out a ${operation.kind} push from another instance`, describeError(error));
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { Cluster } from 'ioredis';
+import type { BoundedCalls } from './bounded-calls.js';
 import type { RedisConnections } from './redis-connections.js';
 import type { Route } from './redis-payload.js';
 
@@ -29,6 +30,8 @@ export class RedisSubscriptions {
 
   constructor(
     private readonly connections: RedisConnections,
+    /** The subscriber's commands, bounded in time, so that a listen never waits on a frozen Redis for long. */
+    private readonly calls: BoundedCalls,
     private readonly logger: LoggerService,
   ) {
     const { subscriber } = connections;
@@ -123,11 +126,13 @@ export class RedisSubscriptions {
         this.subscribed.delete(name);
       }
     }
-    const command = sharded
-      ? Promise.all(names.map((name) => (subscribing ? subscriber.ssubscribe(name) : subscriber.sunsubscribe(name))))
-      : subscribing
-        ? subscriber.subscribe(...names)
-        : subscriber.unsubscribe(...names);
+    const command = this.calls.now(() =>
+      sharded
+        ? Promise.all(names.map((name) => (subscribing ? subscriber.ssubscribe(name) : subscriber.sunsubscribe(name))))
+        : subscribing
+          ? subscriber.subscribe(...names)
+          : subscriber.unsubscribe(...names),
+    );
     const settled = command.then(
       () => undefined,
       (error: Error) => this.refused(action, names, error),
@@ -147,9 +152,9 @@ export class RedisSubscriptions {
   }
 
   /**
-   * A command failed. If the connection dropped, restoring the subscriptions redoes
-   * it; if Redis refused it (an ACL, say), the state is as before and that is worth
-   * an error in the log.
+   * A command failed. If the connection dropped, or Redis did not answer in time (the
+   * connection is then dropped), restoring the subscriptions redoes it; if Redis refused
+   * it (an ACL, say), the state is as before and that is worth an error in the log.
    */
   private refused(action: 'subscribe' | 'unsubscribe', names: string[], error: Error): void {
     if (error?.name !== 'ReplyError') {

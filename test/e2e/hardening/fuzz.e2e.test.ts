@@ -100,6 +100,18 @@ function channelExists(name: string): boolean {
   return ['news', 'ticker', 'chat'].includes(name) || (/^rooms\/[^/]+$/.test(name) && Buffer.byteLength(name) <= 255);
 }
 
+/** How an answer names a channel: whole, or, when it is longer than any channel can be, by its first 255 bytes and "…". */
+function namedChannel(name: string): string {
+  let prefix = '';
+  for (const character of name) {
+    if (Buffer.byteLength(prefix + character) > 255) {
+      return `${prefix}…`;
+    }
+    prefix += character;
+  }
+  return name;
+}
+
 /** What the server must answer to `sent`, per PROTOCOL.md, for a session in this state. */
 function predict(sent: FuzzFrame, listening: Set<string>, acknowledged: boolean): Expectation {
   const notice = (text: string, ack: object): Expectation => ({ kind: 'notice', text, ack: { ...ack, ok: false, error: text } });
@@ -113,7 +125,7 @@ function predict(sent: FuzzFrame, listening: Set<string>, acknowledged: boolean)
   const data = sent.bytes.subarray(separator + 2);
   if (name === 'listen' || name === 'unlisten') {
     const target = data.toString('utf8');
-    const subject = { op: name, channel: target };
+    const subject = { op: name, channel: namedChannel(target) };
     if (name === 'unlisten') {
       return listening.delete(target) ? ok(subject) : notice('not listening', subject);
     }

@@ -54,6 +54,28 @@ describe('frames that break the WebSocket protocol close only their own connecti
     await running.handlers.closedAtLeast(5); // the four of the tests before, and this one
     await connectWelcomed(running.url()).then((client) => client.close());
   });
+
+  test('a message in more than 16,384 fragments closes with 1008 and no reason (ws\'s own limit)', async () => {
+    const client = await connect(running);
+    for (let fragment = 0; fragment <= 16_384; fragment++) {
+      client.socket.send('', { fin: false }); // empty: maxPayload is not the limit here
+    }
+    assert.deepEqual(await client.closed, { code: 1008, reason: '' });
+    await running.handlers.closedAtLeast(7);
+  });
+
+  test('pings sent without reading the pongs are dropped without a close frame: the client sees 1006 (ws\'s own limit)', async () => {
+    const client = await connect(running);
+    client.socket.on('error', () => undefined); // the dropped connection
+    client.socket.pause();
+    const payload = Buffer.alloc(125, 1);
+    for (let ping = 0; ping < 100_000; ping++) {
+      client.socket.ping(payload);
+    }
+    await running.handlers.closedAtLeast(8);
+    client.socket.resume();
+    assert.equal((await client.closed).code, 1006);
+  });
 });
 
 describe('Origin allow-list', { timeout: 20_000 }, () => {

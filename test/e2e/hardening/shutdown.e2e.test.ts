@@ -103,3 +103,23 @@ test('a handler that outlasts shutdownTimeout does not hold shutdown up', { time
   assert.equal(events.filter((event) => event.startsWith('close hook ')).length, 3);
   work.release.open(); // the handler ends after all; its reply has nowhere to go, and nothing breaks
 });
+
+test('a broker that does not finish closing holds shutdown up for shutdownTimeout at most', { timeout: 20_000 }, async () => {
+  class StuckBroker extends LocalBroker {
+    override close(): Promise<void> {
+      events.push('broker closing');
+      return new Promise(() => undefined); // a server that stopped answering
+    }
+  }
+  events.length = 0;
+  const logs = new RecordingLogger();
+  const running = await startApp({ imports: [EasyWsModule.forRoot({ broker: new StuckBroker(), shutdownTimeout: 300 })], providers: [SlowWork] }, { logger: logs });
+  const client = await TestClient.connect(running.url());
+  const started = Date.now();
+  await running.close();
+  const ms = Date.now() - started;
+  assert.ok(ms < 1_500, `closed in ${ms} ms`);
+  assert.equal((await client.closed).code, CLOSE_CODES.goingAway);
+  assert.deepEqual(events.slice(-1), ['broker closing']);
+  assert.equal(logs.matching('warn', /^The broker had not closed 300 ms into its close; shutting down without it$/).length, 1);
+});

@@ -1,9 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import WebSocket from 'ws';
-import { ACKNOWLEDGED_SUBPROTOCOL, CLOSE_CODES } from 'nestjs-easy-ws';
+import type WebSocket from 'ws';
+import { CLOSE_CODES } from 'nestjs-easy-ws';
 import { ServerProcess } from '../../support/server-process.js';
+import { TickListener } from '../../support/tick-listener.js';
 
 /**
  * One client that stops reading must cost the server bounded memory and must not
@@ -23,54 +23,6 @@ const RSS_GROWTH_BOUND = 32 * 1024 * 1024;
 const P99_DELAY_BOUND_MS = 250;
 /** And every frame within this. */
 const MAX_DELAY_BOUND_MS = 1_000;
-
-/** A client in acknowledged mode that listens to one channel and records each `tick`'s number and delay. */
-class TickListener {
-  readonly seqs: number[] = [];
-  readonly delays: number[] = [];
-  private wanted: { count: number; resolve: () => void } | undefined;
-  readonly closed: Promise<{ code: number; reason: string }>;
-
-  private constructor(
-    readonly socket: WebSocket,
-    readonly sessionId: string,
-  ) {
-    socket.on('message', (data: Buffer) => {
-      const text = data.toString();
-      if (!text.startsWith('tick: ')) {
-        return;
-      }
-      const [seq, sentAt] = text.slice(6, text.indexOf(' ', text.indexOf(' ', 6) + 1)).split(' ');
-      this.seqs.push(Number(seq));
-      this.delays.push(Date.now() - Number(sentAt));
-      if (this.wanted && this.seqs.length >= this.wanted.count) {
-        this.wanted.resolve();
-      }
-    });
-    this.closed = once(socket, 'close').then(([code, reason]) => ({ code: code as number, reason: String(reason) }));
-  }
-
-  static async listen(url: string, channel: string): Promise<TickListener> {
-    const socket = new WebSocket(url, [ACKNOWLEDGED_SUBPROTOCOL]);
-    opened.push(socket);
-    const [welcome] = (await once(socket, 'message')) as [Buffer];
-    socket.send(`listen: ${channel}`);
-    const [ack] = (await once(socket, 'message')) as [Buffer];
-    assert.deepEqual(JSON.parse(ack.toString().slice('websocket: '.length)), { op: 'listen', channel, ok: true });
-    return new TickListener(socket, welcome.toString().slice('welcome: '.length));
-  }
-
-  /** Resolves once `count` ticks have arrived. */
-  received(count: number): Promise<void> {
-    return this.seqs.length >= count ? Promise.resolve() : new Promise((resolve) => (this.wanted = { count, resolve }));
-  }
-
-  /** Forgets what arrived so far (after a warm-up). */
-  reset(): void {
-    this.seqs.length = 0;
-    this.delays.length = 0;
-  }
-}
 
 function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -99,6 +51,12 @@ function assertRssBounded(report: { startRss: number; peakRss: number }, label: 
 
 /** Every client socket, so that none (a paused one never sees the server hang up) outlives a failed test. */
 const opened: WebSocket[] = [];
+
+async function listenOn(channel: string): Promise<TickListener> {
+  const listener = await TickListener.listen(server.url, channel);
+  opened.push(listener.socket);
+  return listener;
+}
 /** How many sessions have closed on the server so far. */
 let closedSessions = 0;
 
@@ -117,8 +75,8 @@ async function closeAll(clients: TickListener[]): Promise<void> {
  * stopped reading; checks the bound on RSS and that every reader got every frame on time.
  */
 async function pushPastAStalledListener(channel: string, readerCount: number): Promise<{ readers: TickListener[]; stalled: TickListener }> {
-  const readers = await Promise.all(Array.from({ length: readerCount }, () => TickListener.listen(server.url, channel)));
-  const stalled = await TickListener.listen(server.url, channel);
+  const readers = await Promise.all(Array.from({ length: readerCount }, () => listenOn(channel)));
+  const stalled = await listenOn(channel);
   stalled.socket.pause();
 
   const report = await server.push(channel, FRAMES, FRAME_BYTES, BATCH, FRAMES_PER_SECOND);
@@ -142,7 +100,7 @@ let server: ServerProcess;
 before(async () => {
   server = await ServerProcess.start();
   // Warm-up, so that the measured run starts from a server whose code paths are compiled and heap grown.
-  const warm = await TickListener.listen(server.url, 'news');
+  const warm = await listenOn('news');
   await server.push('news', 5_000, FRAME_BYTES, BATCH, FRAMES_PER_SECOND);
   await warm.received(5_000);
   await closeAll([warm]);
