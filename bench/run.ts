@@ -75,7 +75,7 @@ const QUICK: Plan = {
   deadlineMs: 90_000,
 };
 
-const ROUND_TRIP_SERVERS: readonly ServerName[] = ['ours', 'bareBest', 'platformWs', 'socketIo'];
+const ROUND_TRIP_SERVERS: readonly ServerName[] = ['ours', 'bareBest', 'bareSend', 'platformWs', 'socketIo'];
 const FAN_OUT_SERVERS: readonly ServerName[] = ['ours', 'bareBest', 'bareSend', 'platformWs', 'socketIo'];
 /** The servers of every fan-out run after the first. */
 const FAN_OUT_TARGET_SERVERS: readonly ServerName[] = ['ours', 'bareBest'];
@@ -130,14 +130,21 @@ async function measureRoundTrips(generator: LoadGenerator, pinning: Pinning): Pr
             windowStart = performance.now();
             cpuAtStart = (await server.stats()).cpuMs;
           });
-          const serverCpu = percent((await server.stats()).cpuMs - cpuAtStart, performance.now() - windowStart);
+          const serverCpuMs = (await server.stats()).cpuMs - cpuAtStart;
+          const serverCpu = percent(serverCpuMs, performance.now() - windowStart);
+          // From the server's own CPU time: on a shared machine, steadier than the rates.
+          const microsPerRoundTrip = (serverCpuMs * 1000) / result.count;
           results.record(step.metric, name, round, result.perSecond);
+          results.record(`${step.metric}cpu`, name, round, microsPerRoundTrip);
           results.record(`${step.metric}p50`, name, round, result.p50Ms);
           results.record(`${step.metric}p99`, name, round, result.p99Ms);
           if (step.metric === 'rt50' && round === 0) {
             utilisation.push(`round trips, 50 clients, ${SERVERS[name].label}: server ${serverCpu}, load generator ${Math.round(result.generatorCpuPercent)}%`);
           }
-          log(`${step.clients} clients, ${SERVERS[name].label}: ${Math.round(result.perSecond)} round trips/s, p99 ${result.p99Ms.toFixed(2)} ms (server CPU ${serverCpu})`);
+          log(
+            `${step.clients} clients, ${SERVERS[name].label}: ${Math.round(result.perSecond)} round trips/s, p99 ${result.p99Ms.toFixed(2)} ms ` +
+              `(server CPU ${serverCpu}, ${microsPerRoundTrip.toFixed(2)} µs per round trip)`,
+          );
         }
       }
       for (const name of servers.keys()) {

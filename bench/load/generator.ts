@@ -100,6 +100,8 @@ function percentile(sorted: Float64Array, fraction: number): number {
 
 /** The result of one round-trip window. */
 export interface RoundTripResult {
+  /** Round trips completed in the measured window. */
+  readonly count: number;
   readonly perSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -201,6 +203,7 @@ async function startRoundTrips(args: { group: string; inFlight: number; warmupMs
     }
     const sorted = latencies.subarray(0, samples).sort();
     return {
+      count: samples,
       perSecond: (samples / elapsed) * 1000,
       p50Ms: percentile(sorted, 0.5),
       p99Ms: percentile(sorted, 0.99),
