@@ -8,10 +8,14 @@ import { Message } from '../protocol/message.js';
 import { NOTICES } from '../protocol/notices.js';
 import { LocalSessions } from '../push/local-sessions.js';
 import { HandlerTable } from './handler-table.js';
+import { isPromiseLike } from './handler-invoker.js';
 import type { RouteHandler } from './interfaces/route-handler.interface.js';
 
 /** Stands for data that a JSON handler cannot take. */
 const INVALID_JSON = Symbol('invalid JSON');
+
+/** What running a handler came to: the notice text of its failure, or `undefined` when it succeeded. */
+type Outcome = string | undefined;
 
 /**
  * Carries out the protocol for one session: routes each frame to `listen`,
@@ -46,19 +50,38 @@ export class CommandRouter {
     }
   }
 
-  /** Handles one frame the client sent; a frame over the rate limit only gets the notice. */
-  async handle(session: Session, frame: Buffer, isBinary: boolean): Promise<void> {
+  /**
+   * Handles one frame the client sent: at once, returning nothing, when its handler
+   * answers at once, else with a promise that settles once it has been handled. A
+   * frame over the rate limit only gets the notice.
+   */
+  handle(session: Session, frame: Buffer, isBinary: boolean): Promise<void> | undefined {
     const parsed = admitFrame(session, frame, isBinary);
     if (!parsed) {
-      return;
+      return undefined;
     }
     const { command, data } = parsed;
-    if (command === 'listen' || command === 'unlisten') {
-      const channel = data.toString();
-      return command === 'listen' ? this.listen(session, channel) : this.unlisten(session, channel);
+    if (command === 'listen') {
+      return this.listen(session, data.toString());
+    }
+    if (command === 'unlisten') {
+      this.unlisten(session, data.toString());
+      return undefined;
     }
     const handler = this.handlers.commands.get(command);
-    const error = handler ? await this.run(session, handler, handler.parsesJson ? parseJson(data) : data, command) : NOTICES.notSupported;
+    if (!handler) {
+      session.notify({ op: 'command', command }, NOTICES.notSupported);
+      return undefined;
+    }
+    const outcome = this.run(session, handler, handler.parsesJson ? parseJson(data) : data, command);
+    if (outcome instanceof Promise) {
+      return outcome.then((error) => this.answerFailure(session, command, error));
+    }
+    this.answerFailure(session, command, outcome);
+    return undefined;
+  }
+
+  private answerFailure(session: Session, command: string, error: Outcome): void {
     if (error !== undefined) {
       session.notify({ op: 'command', command }, error);
     }
@@ -106,16 +129,25 @@ export class CommandRouter {
     session.notify({ op: 'unlisten', channel }, listened ? undefined : NOTICES.notListening);
   }
 
-  /** Runs a handler and sends its result; returns the notice text when it failed. */
-  private async run(session: Session, handler: RouteHandler, data: unknown, pattern: string): Promise<string | undefined> {
+  /**
+   * Runs a handler and sends its result; the outcome is the notice text when it
+   * failed. A handler that answers at once is answered at once, without a promise.
+   */
+  private run(session: Session, handler: RouteHandler, data: unknown, pattern: string): Outcome | Promise<Outcome> {
     if (data === INVALID_JSON) {
       return NOTICES.invalidJson;
     }
     let result: unknown;
     try {
-      result = await handler.invoke(session, data, pattern);
+      result = handler.invoke(session, data, pattern);
     } catch (error) {
       return this.describe(error, handler);
+    }
+    if (isPromiseLike(result)) {
+      return Promise.resolve(result).then(
+        (value) => this.deliver(session, handler, value),
+        (error: unknown) => this.describe(error, handler),
+      );
     }
     return this.deliver(session, handler, result);
   }
@@ -125,13 +157,15 @@ export class CommandRouter {
    * emits. The session's next frame waits until the Observable completes, so that
    * replies keep the order of the frames; a closing session ends the subscription.
    */
-  private async deliver(session: Session, handler: RouteHandler, result: unknown): Promise<string | undefined> {
+  private deliver(session: Session, handler: RouteHandler, result: unknown): Outcome | Promise<Outcome> {
+    if (isObservable(result)) {
+      return this.stream(session, handler, result).then(
+        () => undefined,
+        (error: unknown) => this.describe(error, handler),
+      );
+    }
     try {
-      if (isObservable(result)) {
-        await this.stream(session, handler, result);
-      } else {
-        this.reply(session, handler, result);
-      }
+      this.reply(session, handler, result);
       return undefined;
     } catch (error) {
       return this.describe(error, handler);

@@ -11,8 +11,18 @@ import {
   WsParamsFactory,
 } from './nest-internals.js';
 
-/** Runs a handler method with the arguments of a gateway handler: (client, data, pattern). */
-export type Invoke = (session: EasyWsSession, data: unknown, pattern: string) => Promise<unknown>;
+/**
+ * Runs a handler method with the arguments of a gateway handler: (client, data,
+ * pattern). Returns what the method returned, or a promise of it (Nest's wrapper
+ * always returns one); a method called directly that answers at once is answered
+ * without one.
+ */
+export type Invoke = (session: EasyWsSession, data: unknown, pattern: string) => unknown;
+
+/** Whether `value` is a promise (or any thenable) to be awaited, as `await` would take it. */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
 
 /** A method, ready to be called for each frame. */
 export interface WrappedMethod {
@@ -205,24 +215,31 @@ function nothingToRun({ guards, interceptors, pipes, params, exceptions }: Resol
  * Calls the method as Nest's wrapper would with nothing to run: with no decorated
  * parameters it gets the raw arguments; otherwise each decorated position gets its
  * value and the others `undefined`. An error goes through the exception handler,
- * which, with no filter to run, throws it on for the router.
+ * which, with no filter to run, throws it on for the router. Unlike Nest's wrapper,
+ * it makes no promise of its own: a method that answers at once is answered at once.
  */
 function directCall(instance: object, method: (...args: unknown[]) => unknown, params: readonly ResolvedParam[], exceptions: ResolvedExceptionHandler): Invoke {
   const length = params.reduce((longest, { index }) => Math.max(longest, index + 1), 0);
-  return async (session, data, pattern) => {
+  const failed = (error: unknown, session: EasyWsSession, data: unknown, pattern: string): unknown => {
+    const host = new ExecutionContextHost([session, data, pattern]);
+    host.setType('ws');
+    return exceptions.next(error, host);
+  };
+  return (session, data, pattern) => {
+    let result: unknown;
     try {
       if (params.length === 0) {
-        return await method.call(instance, session, data, pattern);
+        result = method.call(instance, session, data, pattern);
+      } else {
+        const args: unknown[] = new Array(length).fill(undefined);
+        for (const { index, extractValue } of params) {
+          args[index] = extractValue(session, data, pattern);
+        }
+        result = method.apply(instance, args);
       }
-      const args: unknown[] = new Array(length).fill(undefined);
-      for (const { index, extractValue } of params) {
-        args[index] = extractValue(session, data, pattern);
-      }
-      return await method.apply(instance, args);
     } catch (error) {
-      const host = new ExecutionContextHost([session, data, pattern]);
-      host.setType('ws');
-      return exceptions.next(error, host);
+      return failed(error, session, data, pattern);
     }
+    return isPromiseLike(result) ? Promise.resolve(result).catch((error: unknown) => failed(error, session, data, pattern)) : result;
   };
 }
