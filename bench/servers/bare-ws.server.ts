@@ -50,6 +50,20 @@ function textFrame(text: string): Buffer {
   return frame;
 }
 
+const COLON = 0x3a;
+const SPACE = 0x20;
+
+/** Where the first `": "` of a frame's first 256 bytes is, or -1: a loop over the bytes costs less than `indexOf` does on a short buffer. */
+function separatorAt(frame: Buffer): number {
+  const limit = Math.min(frame.length - 1, 256);
+  for (let index = 0; index < limit; index++) {
+    if (frame[index] === COLON && frame[index + 1] === SPACE) {
+      return index;
+    }
+  }
+  return -1;
+}
+
 let corked: Duplex[] = [];
 
 function uncorkAll(): void {
@@ -116,8 +130,8 @@ serveBench(async () => {
   const wss = new WebSocketServer({ server });
   wss.on('connection', (socket: Heartbeating) => {
     socket.on('message', (frame: Buffer) => {
-      const separator = frame.indexOf(': ');
-      if (separator < 1 || separator > 255) {
+      const separator = separatorAt(frame);
+      if (separator < 1) {
         reply(socket, NOT_SUPPORTED);
         return;
       }
