@@ -25,7 +25,7 @@ async function profiled(name: string, scenario: (server: BenchServer) => Promise
   rmSync(into, { recursive: true, force: true });
   mkdirSync(into, { recursive: true });
   const spawned = performance.now();
-  const server = await BenchServer.start('ours', pinning, ['--cpu-prof', `--cpu-prof-dir=${into}`]);
+  const server = await BenchServer.start('ours', pinning, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${into}`] });
   const startupMs = performance.now() - spawned;
   try {
     await scenario(server);

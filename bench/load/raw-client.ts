@@ -7,6 +7,8 @@ import { connect, type Socket } from 'node:net';
  * Not a general client: no fragmentation, no extensions, text frames only.
  */
 export class RawClient {
+  /** Called after each ping the server sends (the client has answered it by then). */
+  onPing: (() => void) | undefined;
   private handler: MessageHandler | undefined;
   /** Messages that arrived before a handler was set (socket.io's open packet comes with the handshake). */
   private early: Buffer[] = [];
@@ -16,10 +18,14 @@ export class RawClient {
     socket.on('data', (chunk: Buffer) => this.read(chunk));
   }
 
-  /** Opens a WebSocket to 127.0.0.1:`port` at `path` and resolves once the server switched protocols. */
-  static open(port: number, path: string, subprotocol?: string): Promise<RawClient> {
+  /**
+   * Opens a WebSocket to 127.0.0.1:`port` at `path` and resolves once the server
+   * switched protocols; from `localAddress` when given (one loopback address has
+   * ports for some 28,000 connections to one server).
+   */
+  static open(port: number, path: string, subprotocol?: string, localAddress?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, noDelay: true });
+      const socket = connect({ host: '127.0.0.1', port, noDelay: true, localAddress });
       let head = Buffer.alloc(0);
       const fail = (error: Error): void => {
         socket.destroy();
@@ -113,6 +119,7 @@ export class RawClient {
         }
       } else if (opcode === 0x9) {
         this.write(clientFrame(buffer.subarray(start, end), 0xa));
+        this.onPing?.();
       } else if (opcode === 0x8) {
         this.destroy();
         return;
