@@ -280,7 +280,7 @@ async function main(): Promise<void> {
     renderTable(results, MAIN_TABLE),
     ...TABLE_NOTES,
     '## Features priced on pushes',
-    `Pushes to ${plan.pricing.listeners} listeners in bursts of ${plan.pricing.pushes}, with each feature on, next to plain pushes, each in a fresh process of our server, ${plan.pricing.runs} runs.`,
+    `Pushes to ${plan.pricing.listeners} listeners in bursts of ${plan.pricing.pushes}, with each feature on, next to plain pushes, each in a fresh process of our server, ${plan.pricing.runs} runs; the figures through Redis are in the last section.`,
     renderPricing(results, PRICED_FEATURES.map(({ label }) => label)),
     '## The scale curve',
     renderTable(results, scaleTable(plan.scale.levels)),
@@ -289,7 +289,7 @@ async function main(): Promise<void> {
       ? []
       : [
           '## Across instances (RedisBroker)',
-          'Channel pushes from one instance to listeners on another, through the Redis at `REDIS_URL`, next to the in-process broker (`node dist/bench/cross-instance.js`).',
+          'Channel pushes from one instance to listeners on others through the Redis at `REDIS_URL`, next to what a plain ioredis loop carries through the same Redis (the ceiling) and to the in-process broker; the priced features through Redis, next to plain (`node dist/bench/cross-instance.js`).',
           ['```', crossInstance, '```'].join('\n'),
         ]),
     '## How it ran',
