@@ -1,5 +1,7 @@
 import { connect, type Socket } from 'node:net';
 
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /**
  * A minimal WebSocket client for load generation: it writes frames masked once in
  * advance and parses what arrives without copying, so that the load generator
@@ -39,6 +41,7 @@ export class RawClient {
         }
         socket.off('data', onHandshake);
         socket.off('error', fail);
+        socket.setTimeout(0);
         const status = head.toString('latin1', 0, head.indexOf('\r\n'));
         if (!status.startsWith('HTTP/1.1 101')) {
           return fail(new Error(`handshake refused: ${status}`));
@@ -52,6 +55,8 @@ export class RawClient {
       };
       socket.on('error', fail);
       socket.on('data', onHandshake);
+      // A server that never answers must not hold up the bench.
+      socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => fail(new Error(`no answer to the handshake within ${HANDSHAKE_TIMEOUT_MS} ms`)));
       socket.write(
         `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n` +
