@@ -51,9 +51,17 @@ export class LoadGenerator {
     return this.rpc.call('listen', { count });
   }
 
-  /** Milliseconds until every listener received all `pushes` pushes of one burst, and the generator's CPU time meanwhile. */
-  burst(pushes: number): Promise<{ ms: number; generatorCpuMs: number }> {
+  /**
+   * Milliseconds until every listener received all `pushes` pushes of one burst, the
+   * generator's CPU time meanwhile, and the pings that arrived meanwhile.
+   */
+  burst(pushes: number): Promise<{ ms: number; generatorCpuMs: number; pings: number }> {
     return this.rpc.call('burst', { pushes });
+  }
+
+  /** Resolves at the end of the next whole heartbeat round: once the server has pinged every connection since the call. */
+  heartbeatRound(): Promise<void> {
+    return this.rpc.call('heartbeatRound');
   }
 
   /** Closes every connection. */

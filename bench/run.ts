@@ -13,7 +13,10 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { LoadGenerator } from './load-generator.js';
 import { BenchServer, detectPinning, type Pinning } from './processes.js';
-import { renderTable, Results, TABLE_NOTES } from './report.js';
+import { PRICED_FEATURES } from './features.js';
+import { measurePricing, type PricingPlan } from './pricing.js';
+import { MAIN_TABLE, renderPricing, renderTable, Results, SCALE_NOTES, scaleTable, TABLE_NOTES } from './report.js';
+import { measureScaleCurve, type ScalePlan } from './scale-curve.js';
 import { SERVERS, type ServerName } from './wire.js';
 
 interface RoundTripStep {
@@ -40,6 +43,8 @@ interface Plan {
   readonly singlePushLevel: number;
   /** No fan-out run starts once this much time has passed since the bench began. */
   readonly deadlineMs: number;
+  readonly pricing: PricingPlan;
+  readonly scale: ScalePlan;
 }
 
 const IN_FLIGHT = 8;
@@ -59,6 +64,8 @@ const FULL: Plan = {
   singlePushes: 5,
   singlePushLevel: 5000,
   deadlineMs: 230_000,
+  pricing: { runs: 3, listeners: 1000, bursts: 3, pushes: 100 },
+  scale: { levels: [10_000, 25_000, 50_000], heartbeatMs: 5000, pushes: 3, deadlineMs: 180_000 },
 };
 
 const QUICK: Plan = {
@@ -73,9 +80,11 @@ const QUICK: Plan = {
   singlePushes: 3,
   singlePushLevel: 5000,
   deadlineMs: 90_000,
+  pricing: { runs: 1, listeners: 1000, bursts: 2, pushes: 100 },
+  scale: { levels: [5000], heartbeatMs: 3000, pushes: 2, deadlineMs: 30_000 },
 };
 
-const ROUND_TRIP_SERVERS: readonly ServerName[] = ['ours', 'bareBest', 'platformWs', 'socketIo'];
+const ROUND_TRIP_SERVERS: readonly ServerName[] = ['ours', 'bareBest', 'bareSend', 'platformWs', 'socketIo'];
 const FAN_OUT_SERVERS: readonly ServerName[] = ['ours', 'bareBest', 'bareSend', 'platformWs', 'socketIo'];
 /** The servers of every fan-out run after the first. */
 const FAN_OUT_TARGET_SERVERS: readonly ServerName[] = ['ours', 'bareBest'];
@@ -130,14 +139,21 @@ async function measureRoundTrips(generator: LoadGenerator, pinning: Pinning): Pr
             windowStart = performance.now();
             cpuAtStart = (await server.stats()).cpuMs;
           });
-          const serverCpu = percent((await server.stats()).cpuMs - cpuAtStart, performance.now() - windowStart);
+          const serverCpuMs = (await server.stats()).cpuMs - cpuAtStart;
+          const serverCpu = percent(serverCpuMs, performance.now() - windowStart);
+          // From the server's own CPU time: on a shared machine, steadier than the rates.
+          const microsPerRoundTrip = (serverCpuMs * 1000) / result.count;
           results.record(step.metric, name, round, result.perSecond);
+          results.record(`${step.metric}cpu`, name, round, microsPerRoundTrip);
           results.record(`${step.metric}p50`, name, round, result.p50Ms);
           results.record(`${step.metric}p99`, name, round, result.p99Ms);
           if (step.metric === 'rt50' && round === 0) {
             utilisation.push(`round trips, 50 clients, ${SERVERS[name].label}: server ${serverCpu}, load generator ${Math.round(result.generatorCpuPercent)}%`);
           }
-          log(`${step.clients} clients, ${SERVERS[name].label}: ${Math.round(result.perSecond)} round trips/s, p99 ${result.p99Ms.toFixed(2)} ms (server CPU ${serverCpu})`);
+          log(
+            `${step.clients} clients, ${SERVERS[name].label}: ${Math.round(result.perSecond)} round trips/s, p99 ${result.p99Ms.toFixed(2)} ms ` +
+              `(server CPU ${serverCpu}, ${microsPerRoundTrip.toFixed(2)} µs per round trip)`,
+          );
         }
       }
       for (const name of servers.keys()) {
@@ -228,12 +244,19 @@ function machine(): string[] {
   ];
 }
 
-/** Runs the cross-instance benchmark in its own process tree and returns what it printed. */
+/**
+ * Runs the cross-instance benchmark in its own process tree and returns what it
+ * printed, or why it failed: the tables above are worth keeping either way.
+ */
 async function measureCrossInstance(): Promise<string> {
   log('cross-instance pushes through Redis');
   const script = fileURLToPath(new URL('./cross-instance.js', import.meta.url));
-  const { stdout } = await promisify(execFile)(process.execPath, [script], { timeout: 120_000 });
-  return stdout.trimEnd();
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [script], { timeout: 180_000 });
+    return stdout.trimEnd();
+  } catch (error) {
+    return `The cross-instance benchmark failed: ${(error as Error).message}`;
+  }
 }
 
 async function main(): Promise<void> {
@@ -245,46 +268,44 @@ async function main(): Promise<void> {
     const openFiles = (await generator.openFiles()) ?? 1024;
     await measureRoundTrips(generator, pinning);
     await measureFanOut(generator, pinning, openFiles);
+    await measurePricing(generator, pinning, plan.pricing, PRICED_FEATURES, results, log);
+    notes.push(...(await measureScaleCurve(generator, pinning, plan.scale, results, log)));
   } finally {
     generator.stop();
   }
+  const crossInstance = quick ? undefined : await measureCrossInstance();
   const seconds = Math.round((performance.now() - began) / 1000);
-  const table = renderTable(results);
-  const details = [
-    `- ${pinning.note}; loopback only; 64-byte payloads; ${IN_FLIGHT} requests in flight per client; bursts of ${plan.pushes} pushes.`,
-    ...notes.map((note) => `- ${note}`),
-    ...utilisation.map((line) => `- CPU: ${line}`),
-    `- The whole run took ${seconds} s (\`npm run bench${quick ? ' -- --quick' : ''}\`).`,
+  const sections = [
+    machineLines.join('\n'),
+    renderTable(results, MAIN_TABLE),
+    ...TABLE_NOTES,
+    '## Features priced on pushes',
+    `Pushes to ${plan.pricing.listeners} listeners in bursts of ${plan.pricing.pushes}, with each feature on, next to plain pushes, each in a fresh process of our server, ${plan.pricing.runs} runs; the figures through Redis are in the last section.`,
+    renderPricing(results, PRICED_FEATURES.map(({ label }) => label)),
+    '## The scale curve',
+    renderTable(results, scaleTable(plan.scale.levels)),
+    ...SCALE_NOTES,
+    ...(crossInstance === undefined
+      ? []
+      : [
+          '## Across instances (RedisBroker)',
+          'Channel pushes from one instance to listeners on others through the Redis at `REDIS_URL`, next to what a plain ioredis loop carries through the same Redis (the ceiling) and to the in-process broker; the priced features through Redis, next to plain (`node dist/bench/cross-instance.js`).',
+          ['```', crossInstance, '```'].join('\n'),
+        ]),
+    '## How it ran',
+    [
+      `- ${pinning.note}; loopback only; 64-byte payloads; ${IN_FLIGHT} requests in flight per client; bursts of ${plan.pushes} pushes.`,
+      ...notes.map((note) => `- ${note}`),
+      ...utilisation.map((line) => `- CPU: ${line}`),
+      `- The whole run took ${seconds} s (\`npm run bench${quick ? ' -- --quick' : ''}\`).`,
+    ].join('\n'),
   ];
-  console.log(`\n${table}\n\n${TABLE_NOTES.join('\n')}\n\n${[...machineLines, ...details].join('\n')}`);
+  console.log(`\n${sections.join('\n\n')}`);
   if (quick) {
     return;
   }
-  const crossInstance = await measureCrossInstance();
-  console.log(`\n${crossInstance}`);
-  const markdown = [
-    '# Benchmarks',
-    '',
-    'Produced by `npm run bench`; see docs/performance.md for what each figure measures.',
-    '',
-    ...machineLines,
-    '',
-    table,
-    '',
-    ...TABLE_NOTES.map((note) => `${note}\n`),
-    ...details,
-    '',
-    '## Across instances (RedisBroker)',
-    '',
-    'Channel pushes from one instance to listeners on another, through the Redis at `REDIS_URL`, next to the',
-    'in-process broker (`node dist/bench/cross-instance.js`, run by `npm run bench` after the table above):',
-    '',
-    '```',
-    crossInstance,
-    '```',
-    '',
-  ].join('\n');
-  writeFileSync(new URL('../../BENCHMARKS.md', import.meta.url), markdown);
+  const markdown = ['# Benchmarks', 'Produced by `npm run bench`; see docs/performance.md for what each figure measures.', ...sections].join('\n\n');
+  writeFileSync(new URL('../../BENCHMARKS.md', import.meta.url), `${markdown}\n`);
   log('written to BENCHMARKS.md');
 }
 

@@ -72,7 +72,7 @@ const socketIo: Dialect = {
 export const SERVERS = {
   ours: { label: 'nestjs-easy-ws', script: 'easy-ws.server.js', args: [], dialect: commandProtocol },
   bareBest: { label: 'bare ws, pre-framed + corked', script: 'bare-ws.server.js', args: ['preframed-corked'], dialect: commandProtocol },
-  bareSend: { label: 'bare ws, ws.send loop', script: 'bare-ws.server.js', args: ['send'], dialect: commandProtocol },
+  bareSend: { label: 'bare ws, ws.send', script: 'bare-ws.server.js', args: ['send'], dialect: commandProtocol },
   platformWs: { label: 'Nest gateway, platform-ws', script: 'platform-ws.server.js', args: [], dialect: nestJson },
   socketIo: { label: 'Nest gateway, socket.io', script: 'socket-io.server.js', args: [], dialect: socketIo },
 } as const satisfies Record<string, { label: string; script: string; args: readonly string[]; dialect: Dialect }>;

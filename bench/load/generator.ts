@@ -14,6 +14,8 @@ import { clientFrame, isMessage, RawClient } from './raw-client.js';
 
 /** How many connections are opened at the same time; more would overflow the accept backlog. */
 const CONNECT_CONCURRENCY = 128;
+/** Connections per source address, well below the ports one address has (32768–60999 by default). */
+const CONNECTIONS_PER_ADDRESS = 20_000;
 /** A scenario that has not finished by then has failed: the bench stays bounded in time. */
 const SCENARIO_TIMEOUT_MS = 60_000;
 
@@ -53,8 +55,8 @@ class Wire {
 }
 
 /** Opens one connection and completes the dialect's own greeting (socket.io's namespace connect). */
-async function openConnection(port: number, wire: Wire): Promise<RawClient> {
-  const client = await RawClient.open(port, wire.dialect.path, wire.dialect.subprotocol);
+async function openConnection(port: number, wire: Wire, localAddress?: string): Promise<RawClient> {
+  const client = await RawClient.open(port, wire.dialect.path, wire.dialect.subprotocol, localAddress);
   if (!wire.dialect.socketIo) {
     return client;
   }
@@ -73,16 +75,35 @@ async function openConnection(port: number, wire: Wire): Promise<RawClient> {
   return client;
 }
 
+/**
+ * The loopback address connection `index` of `count` comes from: beyond
+ * `CONNECTIONS_PER_ADDRESS`, they are spread over 127.0.0.2, 127.0.0.3, …, as one
+ * source address has ports for some 28,000 connections to one server.
+ */
+function sourceAddress(index: number, count: number): string | undefined {
+  return count <= CONNECTIONS_PER_ADDRESS ? undefined : `127.0.0.${2 + (index % Math.ceil(count / CONNECTIONS_PER_ADDRESS))}`;
+}
+
+/** Opens `count` connections, a few at a time; if one fails, those opened are closed again and the failure is thrown. */
 async function openMany(port: number, wire: Wire, count: number): Promise<RawClient[]> {
   const clients: RawClient[] = [];
   let started = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (started < count) {
-      started++;
-      clients.push(await openConnection(port, wire));
+    while (started < count && !failed) {
+      const index = started++;
+      clients.push(await openConnection(port, wire, sourceAddress(index, count)));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, count) }, worker));
+  const workers = await Promise.allSettled(Array.from({ length: Math.min(CONNECT_CONCURRENCY, count) }, () => worker().catch((error: unknown) => {
+    failed = true;
+    throw error;
+  })));
+  const failure = workers.find((outcome) => outcome.status === 'rejected');
+  if (failure) {
+    clients.forEach((client) => client.destroy());
+    throw new Error(`opening ${count} connections failed after ${clients.length}: ${(failure.reason as Error)?.message ?? failure.reason}`);
+  }
   return clients;
 }
 
@@ -100,6 +121,8 @@ function percentile(sorted: Float64Array, fraction: number): number {
 
 /** The result of one round-trip window. */
 export interface RoundTripResult {
+  /** Round trips completed in the measured window. */
+  readonly count: number;
   readonly perSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -201,6 +224,7 @@ async function startRoundTrips(args: { group: string; inFlight: number; warmupMs
     }
     const sorted = latencies.subarray(0, samples).sort();
     return {
+      count: samples,
       perSecond: (samples / elapsed) * 1000,
       p50Ms: percentile(sorted, 0.5),
       p99Ms: percentile(sorted, 0.99),
@@ -228,6 +252,13 @@ let unexpectedDeliveries = 0;
 let onAllReceived: (() => void) | undefined;
 let acks = 0;
 let onAllAcked: (() => void) | undefined;
+/** Pings the connections received, in all. */
+let pings = 0;
+/** The heartbeat round being waited for, and the round in which each connection was last pinged. */
+let round = 0;
+let pingedIn = new Int32Array(0);
+let pingedThisRound = 0;
+let onRoundDone: (() => void) | undefined;
 
 /** Opens `count` idle connections (and a control connection) for the fan-out scenarios. */
 async function connect(args: { port: number; server: ServerName; count: number }): Promise<number> {
@@ -236,6 +267,18 @@ async function connect(args: { port: number; server: ServerName; count: number }
   clients = await openMany(args.port, current, args.count);
   [control] = await openMany(args.port, current, 1);
   listening = 0;
+  pingedIn = new Int32Array(clients.length);
+  clients.forEach((client, index) => {
+    client.onPing = () => {
+      pings++;
+      if (pingedIn[index] !== round) {
+        pingedIn[index] = round;
+        if (++pingedThisRound === clients.length) {
+          onRoundDone?.();
+        }
+      }
+    };
+  });
   for (const client of [...clients, control]) {
     client.onMessage = (data, start, end) => {
       if (isMessage(current.delivery, data, start, end)) {
@@ -272,8 +315,25 @@ async function listen(args: { count: number }): Promise<void> {
   }
 }
 
-/** Asks for `pushes` pushes to the channel; resolves with the milliseconds until every listener had every one. */
-async function burst(args: { pushes: number }): Promise<{ ms: number; generatorCpuMs: number }> {
+/**
+ * Resolves once the server has pinged every connection since the call: the end of a
+ * whole heartbeat round (the next one, if a round is under way).
+ */
+async function heartbeatRound(): Promise<void> {
+  round++;
+  pingedThisRound = 0;
+  const done = new Promise<void>((resolve) => {
+    onRoundDone = resolve;
+  });
+  await withTimeout(done, () => `only ${pingedThisRound} of ${clients.length} connections were pinged`);
+}
+
+/**
+ * Asks for `pushes` pushes to the channel; resolves with the milliseconds until every
+ * listener had every one, the generator's CPU time meanwhile, and how many pings
+ * arrived meanwhile (a heartbeat round that overlapped the burst).
+ */
+async function burst(args: { pushes: number }): Promise<{ ms: number; generatorCpuMs: number; pings: number }> {
   if (!wire || !control) {
     throw new Error('connect first');
   }
@@ -283,6 +343,7 @@ async function burst(args: { pushes: number }): Promise<{ ms: number; generatorC
     onAllReceived = resolve;
   });
   const cpuAtStart = cpuMilliseconds();
+  const pingsAtStart = pings;
   const startedAt = performance.now();
   control.write(clientFrame(wire.dialect.burstRequest(args.pushes)));
   await withTimeout(done, () => `${received} of ${expected} deliveries arrived`);
@@ -290,7 +351,7 @@ async function burst(args: { pushes: number }): Promise<{ ms: number; generatorC
   if (unexpectedDeliveries > 0) {
     throw new Error(`${unexpectedDeliveries} unexpected frames during fan-out`);
   }
-  return { ms, generatorCpuMs: cpuMilliseconds() - cpuAtStart };
+  return { ms, generatorCpuMs: cpuMilliseconds() - cpuAtStart, pings: pings - pingsAtStart };
 }
 
 function closeAll(): void {
@@ -348,6 +409,7 @@ answerRequests({
   roundTrips,
   connect,
   listen,
+  heartbeatRound,
   burst,
   closeAll,
 });

@@ -1,5 +1,7 @@
 import { connect, type Socket } from 'node:net';
 
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /**
  * A minimal WebSocket client for load generation: it writes frames masked once in
  * advance and parses what arrives without copying, so that the load generator
@@ -7,6 +9,8 @@ import { connect, type Socket } from 'node:net';
  * Not a general client: no fragmentation, no extensions, text frames only.
  */
 export class RawClient {
+  /** Called after each ping the server sends (the client has answered it by then). */
+  onPing: (() => void) | undefined;
   private handler: MessageHandler | undefined;
   /** Messages that arrived before a handler was set (socket.io's open packet comes with the handshake). */
   private early: Buffer[] = [];
@@ -16,10 +20,14 @@ export class RawClient {
     socket.on('data', (chunk: Buffer) => this.read(chunk));
   }
 
-  /** Opens a WebSocket to 127.0.0.1:`port` at `path` and resolves once the server switched protocols. */
-  static open(port: number, path: string, subprotocol?: string): Promise<RawClient> {
+  /**
+   * Opens a WebSocket to 127.0.0.1:`port` at `path` and resolves once the server
+   * switched protocols; from `localAddress` when given (one loopback address has
+   * ports for some 28,000 connections to one server).
+   */
+  static open(port: number, path: string, subprotocol?: string, localAddress?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, noDelay: true });
+      const socket = connect({ host: '127.0.0.1', port, noDelay: true, localAddress });
       let head = Buffer.alloc(0);
       const fail = (error: Error): void => {
         socket.destroy();
@@ -33,6 +41,7 @@ export class RawClient {
         }
         socket.off('data', onHandshake);
         socket.off('error', fail);
+        socket.setTimeout(0);
         const status = head.toString('latin1', 0, head.indexOf('\r\n'));
         if (!status.startsWith('HTTP/1.1 101')) {
           return fail(new Error(`handshake refused: ${status}`));
@@ -46,6 +55,8 @@ export class RawClient {
       };
       socket.on('error', fail);
       socket.on('data', onHandshake);
+      // A server that never answers must not hold up the bench.
+      socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => fail(new Error(`no answer to the handshake within ${HANDSHAKE_TIMEOUT_MS} ms`)));
       socket.write(
         `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
           `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n` +
@@ -113,6 +124,7 @@ export class RawClient {
         }
       } else if (opcode === 0x9) {
         this.write(clientFrame(buffer.subarray(start, end), 0xa));
+        this.onPing?.();
       } else if (opcode === 0x8) {
         this.destroy();
         return;

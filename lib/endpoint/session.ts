@@ -34,8 +34,11 @@ export interface Credentials {
   readonly expiresAt: number | undefined;
 }
 
-/** Handles one frame of a session. */
-export type FrameHandler = (frame: Buffer, isBinary: boolean) => Promise<void>;
+/**
+ * Handles one frame of a session: at once, returning nothing, or returning a promise
+ * that settles once the frame has been handled.
+ */
+export type FrameHandler = (frame: Buffer, isBinary: boolean) => Promise<void> | undefined;
 
 const logger = new Logger('EasyWs');
 
@@ -59,9 +62,9 @@ export class Session extends EasyWsSession {
   readonly userId: string | undefined;
   expiresAt: number | undefined;
   readonly acknowledged: boolean;
-  /** Frames waiting for their turn, flattened as frame, isBinary, frame, … */
+  /** Frames waiting for their turn while another is handled, flattened as frame, isBinary, frame, … */
   private readonly inbox: Array<Buffer | boolean> = [];
-  /** True while a frame (or the open hooks) is being handled. */
+  /** True while a frame (or the open hooks) is being handled: frames that arrive meanwhile wait in the inbox. */
   private busy = true;
   private handleFrame: FrameHandler | undefined;
   private closing: AbortController | undefined;
@@ -312,34 +315,60 @@ export class Session extends EasyWsSession {
     if (!this.isOpen) {
       return; // closing: it would never be handled, so it must not take memory
     }
-    this.inbox.push(frame, isBinary);
-    if (this.inbox.length === INBOX_HIGH_WATER * 2) {
-      this.socket.pause();
+    if (this.busy) {
+      this.inbox.push(frame, isBinary);
+      if (this.inbox.length === INBOX_HIGH_WATER * 2) {
+        this.socket.pause();
+      }
+      return;
     }
-    if (!this.busy) {
-      this.work = this.drain();
+    // Nothing waits, so the frame goes to its handler at once; the session stays
+    // busy only if the handler is still at work when it returns.
+    this.busy = true;
+    const handling = this.handle(frame, isBinary);
+    if (handling) {
+      this.work = handling.then(() => this.drain());
+    } else {
+      this.busy = false;
     }
   }
 
   /**
-   * Handles waiting frames one at a time; reading pauses while too many wait, so
-   * nothing is dropped. A failure is contained to its frame: the next one is handled.
+   * Handles the waiting frames one at a time, in order: at once while their handlers
+   * finish at once, else each after the one before has settled. Reading pauses while
+   * too many wait, so nothing is dropped.
    */
-  private async drain(): Promise<void> {
-    this.busy = true;
-    while (this.inbox.length > 0 && this.isOpen && this.handleFrame) {
-      const frame = this.inbox.shift() as Buffer;
-      const isBinary = this.inbox.shift() as boolean;
-      try {
-        await this.handleFrame(frame, isBinary);
-      } catch (error) {
-        logger.error('Handling a frame failed', describeError(error));
-      }
+  private drain(): Promise<void> | undefined {
+    for (;;) {
       if (this.socket.isPaused && !this.finishing && this.inbox.length <= INBOX_HIGH_WATER) {
         this.socket.resume();
+      }
+      if (this.inbox.length === 0 || !this.isOpen || !this.handleFrame) {
+        break;
+      }
+      const frame = this.inbox.shift() as Buffer;
+      const isBinary = this.inbox.shift() as boolean;
+      const handling = this.handle(frame, isBinary);
+      if (handling) {
+        return (this.work = handling.then(() => this.drain()));
       }
     }
     this.inbox.length = 0;
     this.busy = false;
+    return undefined;
   }
+
+  /** Hands one frame to the handler; a failure is contained to its frame, so the next one is handled. */
+  private handle(frame: Buffer, isBinary: boolean): Promise<void> | undefined {
+    try {
+      return (this.handleFrame as FrameHandler)(frame, isBinary)?.catch(logFrameFailure);
+    } catch (error) {
+      logFrameFailure(error);
+      return undefined;
+    }
+  }
+}
+
+function logFrameFailure(error: unknown): void {
+  logger.error('Handling a frame failed', describeError(error));
 }

@@ -271,7 +271,7 @@ export class ChannelListening {
       running = new Set();
       this.leaving.set(session, running);
     }
-    const run: Promise<unknown> = this.runner.run(session, leave, { channel, params: match.params, reason }, 'leave').finally(() => {
+    const run: Promise<unknown> = Promise.resolve(this.runner.run(session, leave, { channel, params: match.params, reason }, 'leave')).finally(() => {
       running.delete(run);
       if (running.size === 0 && this.leaving.get(session) === running) {
         this.leaving.delete(session);

@@ -6,8 +6,9 @@ import { parseControlRequest } from '../protocol/control-requests.js';
 import { NOTICES } from '../protocol/notices.js';
 import { NOTICE_COMMAND } from '../protocol/rules.js';
 import { ChannelListening } from './channel-listening.js';
-import { HandlerRunner } from './handler-runner.js';
+import { HandlerRunner, type Outcome } from './handler-runner.js';
 import { HandlerTable } from './handler-table.js';
+import type { RouteHandler } from './interfaces/route-handler.interface.js';
 import { SessionAuth } from './session-auth.js';
 
 /** Stands for data that a JSON handler cannot take. */
@@ -49,28 +50,41 @@ export class CommandRouter {
     }
   }
 
-  /** Handles one frame the client sent; a frame over the rate limit only gets the notice. */
-  async handle(session: Session, frame: Buffer, isBinary: boolean): Promise<void> {
+  /**
+   * Handles one frame the client sent: at once, returning nothing, when its handler
+   * answers at once, else with a promise that settles once it has been handled. A
+   * frame over the rate limit only gets the notice.
+   */
+  handle(session: Session, frame: Buffer, isBinary: boolean): Promise<void> | undefined {
     const parsed = admitFrame(session, frame, isBinary);
     if (!parsed) {
-      return;
+      return undefined;
     }
     const { command, data } = parsed;
     if (command === 'listen') {
       return this.listening.listen(session, data.toString());
     }
     if (command === 'unlisten') {
-      return this.listening.unlisten(session, data.toString());
+      this.listening.unlisten(session, data.toString());
+      return undefined;
     }
     if (command === NOTICE_COMMAND && session.acknowledged) {
       return this.control(session, data.toString());
     }
     const handler = this.handlers.commands.get(command);
-    const error = !handler
-      ? NOTICES.notSupported
-      : handler.parsesJson
-        ? await this.runJson(session, handler, data, command)
-        : await this.runner.run(session, handler, data, command);
+    if (!handler) {
+      session.notify({ op: 'command', command }, NOTICES.notSupported);
+      return undefined;
+    }
+    const outcome = this.run(session, handler, data, command);
+    if (outcome instanceof Promise) {
+      return outcome.then((error) => this.answerFailure(session, command, error));
+    }
+    this.answerFailure(session, command, outcome);
+    return undefined;
+  }
+
+  private answerFailure(session: Session, command: string, error: Outcome): void {
     if (error !== undefined) {
       session.notify({ op: 'command', command }, error);
     }
@@ -94,9 +108,13 @@ export class CommandRouter {
     }
   }
 
-  private runJson(session: Session, handler: Parameters<HandlerRunner['run']>[1], data: string | Buffer, command: string): Promise<string | undefined> {
+  /** Runs a command's handler on the frame's data, parsed first for a handler that takes JSON. */
+  private run(session: Session, handler: RouteHandler, data: string | Buffer, command: string): Outcome | Promise<Outcome> {
+    if (!handler.parsesJson) {
+      return this.runner.run(session, handler, data, command);
+    }
     const value = parseJson(data);
-    return value === INVALID_JSON ? Promise.resolve(NOTICES.invalidJson) : this.runner.run(session, handler, value, command);
+    return value === INVALID_JSON ? NOTICES.invalidJson : this.runner.run(session, handler, value, command);
   }
 }
 

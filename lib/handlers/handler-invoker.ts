@@ -9,10 +9,21 @@ import {
   ROUTE_ARGS_METADATA,
   selectExceptionFilterMetadata,
   WsParamsFactory,
+  WsParamtype,
 } from './nest-internals.js';
 
-/** Runs a handler method with the arguments of a gateway handler: (client, data, pattern). */
-export type Invoke = (session: EasyWsSession, data: unknown, pattern: string) => Promise<unknown>;
+/**
+ * Runs a handler method with the arguments of a gateway handler: (client, data,
+ * pattern). Returns what the method returned, or a promise of it (Nest's wrapper
+ * always returns one); a method called directly that answers at once is answered
+ * without one.
+ */
+export type Invoke = (session: EasyWsSession, data: unknown, pattern: string) => unknown;
+
+/** Whether `value` is a promise (or any thenable) to be awaited, as `await` would take it. */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
 
 /** A method, ready to be called for each frame. */
 export interface WrappedMethod {
@@ -27,12 +38,19 @@ export interface WrappedMethod {
   readonly guard?: Invoke;
 }
 
-/** One decorated parameter, as Nest resolved it: where it goes, how its value is found, its own pipes. */
+/** One decorated parameter, as Nest resolved it: where it goes, its kind, how its value is found, its own pipes. */
 interface ResolvedParam {
   readonly index: number;
+  /** A `WsParamtype` for Nest's own decorators; a custom decorator's is its key. */
+  readonly type?: unknown;
+  /** What the decorator was given: `@MessageBody('name')` picks a field. */
+  readonly data?: unknown;
   readonly extractValue: (...args: unknown[]) => unknown;
   readonly pipes: readonly unknown[];
 }
+
+/** A parameter's value for one call, from the arguments of a gateway handler. */
+type ParamValue = (session: EasyWsSession, data: unknown, pattern: string) => unknown;
 
 /** Nest's exception handler for one method: its filters, and what it does with an error none of them catches. */
 interface ResolvedExceptionHandler {
@@ -70,7 +88,7 @@ interface ContextCreatorSteps {
  * Nest wraps a method, this records what it resolved for it (global, class and
  * method enhancers, each parameter's extractor and pipes, the exception handler);
  * when every list is empty, the method is called directly: each parameter's value
- * from Nest's own extractor, an error through Nest's own exception handler. Should a
+ * as Nest gives it (`paramValue`), an error through Nest's own exception handler. Should a
  * Nest version not report every part, the method keeps Nest's wrapper; should it lack
  * a member this looks into (`missingInternals`), every method does.
  */
@@ -235,27 +253,63 @@ function nothingToRun({ guards, interceptors, pipes, params, exceptions }: Resol
 }
 
 /**
+ * How a parameter gets its value, decided once at start-up: `@ConnectedSocket()` is the
+ * session and a whole `@MessageBody()` the data, exactly as Nest's `WsParamsFactory`
+ * gives them (a canary test holds the two together), without the array Nest's
+ * extractor makes per call; any other decorator keeps Nest's extractor.
+ */
+function paramValue({ type, data, extractValue }: ResolvedParam): ParamValue {
+  if (type === WsParamtype.SOCKET) {
+    return (session) => session;
+  }
+  if (type === WsParamtype.PAYLOAD && !data) {
+    return (_session, body) => body;
+  }
+  return extractValue as ParamValue;
+}
+
+/**
  * Calls the method as Nest's wrapper would with nothing to run: with no decorated
  * parameters it gets the raw arguments; otherwise each decorated position gets its
  * value and the others `undefined`. An error goes through the exception handler,
- * which, with no filter to run, throws it on for the router.
+ * which, with no filter to run, throws it on for the router. Unlike Nest's wrapper,
+ * it makes no promise of its own: a method that answers at once is answered at once.
  */
 function directCall(instance: object, method: (...args: unknown[]) => unknown, params: readonly ResolvedParam[], exceptions: ResolvedExceptionHandler): Invoke {
-  const length = params.reduce((longest, { index }) => Math.max(longest, index + 1), 0);
-  return async (session, data, pattern) => {
+  const call = callWith(instance, method, params);
+  const failed = (error: unknown, session: EasyWsSession, data: unknown, pattern: string): unknown => {
+    const host = new ExecutionContextHost([session, data, pattern]);
+    host.setType('ws');
+    return exceptions.next(error, host);
+  };
+  return (session, data, pattern) => {
+    let result: unknown;
     try {
-      if (params.length === 0) {
-        return await method.call(instance, session, data, pattern);
-      }
-      const args: unknown[] = new Array(length).fill(undefined);
-      for (const { index, extractValue } of params) {
-        args[index] = extractValue(session, data, pattern);
-      }
-      return await method.apply(instance, args);
+      result = call(session, data, pattern);
     } catch (error) {
-      const host = new ExecutionContextHost([session, data, pattern]);
-      host.setType('ws');
-      return exceptions.next(error, host);
+      return failed(error, session, data, pattern);
     }
+    return isPromiseLike(result) ? Promise.resolve(result).catch((error: unknown) => failed(error, session, data, pattern)) : result;
+  };
+}
+
+/** The call of the method with its arguments, shaped once for its parameters; one body param, the usual case, needs no array. */
+function callWith(instance: object, method: (...args: unknown[]) => unknown, params: readonly ResolvedParam[]): ParamValue {
+  if (params.length === 0) {
+    return (session, data, pattern) => method.call(instance, session, data, pattern);
+  }
+  const values = params.map(paramValue);
+  const indices = params.map(({ index }) => index);
+  if (params.length === 1 && indices[0] === 0) {
+    const [value] = values;
+    return (session, data, pattern) => method.call(instance, value(session, data, pattern));
+  }
+  const length = Math.max(...indices) + 1;
+  return (session, data, pattern) => {
+    const args: unknown[] = new Array(length).fill(undefined);
+    for (let param = 0; param < values.length; param++) {
+      args[indices[param]] = values[param](session, data, pattern);
+    }
+    return method.apply(instance, args);
   };
 }

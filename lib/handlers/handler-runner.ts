@@ -5,7 +5,11 @@ import type { Session } from '../endpoint/session.js';
 import { Message } from '../protocol/message.js';
 import { NOTICES } from '../protocol/notices.js';
 import { describeError, summarizeError } from '../utils/describe-error.js';
+import { isPromiseLike } from './handler-invoker.js';
 import type { RouteHandler } from './interfaces/route-handler.interface.js';
+
+/** What running a handler came to: the notice text of its failure, or `undefined` when it succeeded. */
+export type Outcome = string | undefined;
 
 /**
  * Runs the application's handler methods for a session and sends what they return:
@@ -16,12 +20,22 @@ import type { RouteHandler } from './interfaces/route-handler.interface.js';
 export class HandlerRunner {
   private readonly logger = new Logger('EasyWs');
 
-  /** Runs a handler and sends its result; returns the notice text when it failed. */
-  async run(session: Session, handler: RouteHandler, data: unknown, pattern: string): Promise<string | undefined> {
+  /**
+   * Runs a handler and sends its result; the outcome is the notice text when it
+   * failed. A handler that answers at once is answered at once, without a promise.
+   */
+  run(session: Session, handler: RouteHandler, data: unknown, pattern: string): Outcome | Promise<Outcome> {
     let result: unknown;
     try {
-      result = await handler.invoke(session, data, pattern);
+      result = handler.invoke(session, data, pattern);
+      if (isPromiseLike(result)) {
+        return Promise.resolve(result).then(
+          (value) => this.deliver(session, handler, value),
+          (error: unknown) => this.describe(error, handler),
+        );
+      }
     } catch (error) {
+      // Asking whether the result is a promise runs application code too (a `then` getter).
       return this.describe(error, handler);
     }
     return this.deliver(session, handler, result);
@@ -32,13 +46,15 @@ export class HandlerRunner {
    * emits. The session's next frame waits until the Observable completes, so that
    * replies keep the order of the frames; a closing session ends the subscription.
    */
-  async deliver(session: Session, handler: RouteHandler, result: unknown): Promise<string | undefined> {
+  deliver(session: Session, handler: RouteHandler, result: unknown): Outcome | Promise<Outcome> {
+    if (isObservable(result)) {
+      return this.stream(session, handler, result).then(
+        () => undefined,
+        (error: unknown) => this.describe(error, handler),
+      );
+    }
     try {
-      if (isObservable(result)) {
-        await this.stream(session, handler, result);
-      } else {
-        this.reply(session, handler, result);
-      }
+      this.reply(session, handler, result);
       return undefined;
     } catch (error) {
       return this.describe(error, handler);

@@ -110,7 +110,8 @@ export function commandProblem(command: string, reserved = true): string | undef
   if (typeof command !== 'string' || command.length === 0) {
     return 'a command must be a non-empty string';
   }
-  if (utf8ByteLength(command) > MAX_COMMAND_BYTES) {
+  // A UTF-16 unit is at most 3 UTF-8 bytes, so short commands, every message's, need no counting.
+  if (command.length * 3 > MAX_COMMAND_BYTES && utf8ByteLength(command) > MAX_COMMAND_BYTES) {
     return `a command is at most ${MAX_COMMAND_BYTES} bytes`;
   }
   if (command.includes(':')) {
