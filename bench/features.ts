@@ -14,4 +14,6 @@ export interface PricedFeature {
 
 export const PRICED_FEATURES: readonly PricedFeature[] = [
   { label: "slowConsumer: 'drop' on the channel", channelOptions: { slowConsumer: 'drop' } },
+  { label: 'history on the channel (size 100, ttl 10 min)', channelOptions: { history: { size: 100, ttl: 600_000 } } },
+  { label: 'presence on the channel', channelOptions: { presence: true } },
 ];

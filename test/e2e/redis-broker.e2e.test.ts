@@ -223,7 +223,7 @@ test('sharded pub/sub works on a single Redis 7 too, with a client whose keyPref
   const sharded = await Promise.all(clients.map((client) => startRelay({ client, prefix: shardedPrefix, sharded: true })));
   const { client } = await join(sharded[0]);
   await listen(client, 'news');
-  const [, count] = (await redis.call('PUBSUB', 'SHARDNUMSUB', `app:${shardedPrefix}c:news`)) as [string, number];
+  const [, count] = (await redis.call('PUBSUB', 'SHARDNUMSUB', `app:${shardedPrefix}{#news}:c`)) as [string, number];
   assert.equal(count, 1);
   await pushVia(sharded[1], { op: 'toChannel', channel: 'news', command: 'news', data: 'sharded' });
   assert.equal(await client.next(), 'news: sharded');

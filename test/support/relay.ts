@@ -13,6 +13,7 @@ import {
   type RedisBrokerOptions,
   RedisUnavailableError,
 } from 'nestjs-easy-ws';
+import { Redis } from 'ioredis';
 import { startApp, type RunningApp } from './app.js';
 import { TestClient } from './client.js';
 
@@ -22,6 +23,20 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** A Redis channel prefix of its own for each test run, so that runs sharing a Redis cannot collide. */
 export function uniquePrefix(name: string): string {
   return `easy-ws-test:${name}:${process.pid}-${Date.now().toString(36)}:`;
+}
+
+/** Deletes every key of `prefix` from the Redis the tests use, so that a run leaves nothing behind. */
+export async function removeKeys(prefix: string, url = REDIS_URL): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) {
+        await redis.del(...keys);
+      }
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** One `PushService` call, as the test asks an instance to make it. */

@@ -8,8 +8,9 @@ import { TestClient } from './client.js';
  * The handlers of the hardening tests: a `welcome: <session id>` on open, the commands
  * `echo`, `big` (answers with as many bytes as its data says), `shout` (pushes its data
  * to `news` and answers once the push has settled) and `forget` (starts work it does not
- * await, which fails), the channels `news`, `rooms/:room`, `ticker` (drop policy) and
- * `chat`, and a close hook that tests can await. A connection with the header
+ * await, which fails), the channels `news`, `rooms/:room`, `ticker` (drop policy), `chat`
+ * and `lobby` (presence, each member with the name its connection's `x-name` header
+ * gave), and a close hook that tests can await. A connection with the header
  * `x-forget` gets an open hook that starts work it does not await, which fails.
  */
 @Injectable()
@@ -83,6 +84,9 @@ export class ScenarioHandlers {
 
   @ListenChannel('chat')
   chat() {}
+
+  @ListenChannel('lobby', { presence: { info: (session) => ({ name: session.headers['x-name'] ?? null }) } })
+  lobby() {}
 
   /** Resolves once `count` close hooks have run in all. */
   closedAtLeast(count: number): Promise<void> {

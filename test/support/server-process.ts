@@ -15,7 +15,7 @@ export type ScenarioRequest = { id: number } & (
 );
 
 /** The options of a `RedisBroker` that survive JSON: the server process makes the broker from them. */
-export type RedisBrokerSettings = Pick<RedisBrokerOptions, 'url' | 'prefix' | 'commandTimeout' | 'maxPendingCommands'>;
+export type RedisBrokerSettings = Pick<RedisBrokerOptions, 'url' | 'prefix' | 'commandTimeout' | 'maxPendingCommands' | 'presenceTimeout'>;
 
 /** The server process's answer to one request; id 0 announces the port. */
 export type ScenarioReply = { id: number; result?: unknown; error?: string };
@@ -143,6 +143,12 @@ export class ServerProcess {
   /** Resolves once `count` sessions in all have closed and their close hooks ran. */
   async waitClosed(count: number): Promise<void> {
     await this.request({ type: 'waitClosed', count });
+  }
+
+  /** Kills the process with SIGKILL, as a crash would: nothing of it runs any more. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
   }
 
   /** Closes the app gracefully and returns the process's exit code (0 unless it crashed). */

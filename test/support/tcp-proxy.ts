@@ -13,6 +13,7 @@ export class TcpProxy {
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    private targetPort: number,
   ) {}
 
   /** Starts a proxy to `targetPort` of 127.0.0.1 on a free port. */
@@ -20,9 +21,14 @@ export class TcpProxy {
     const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const proxy = new TcpProxy(server, (server.address() as { port: number }).port);
-    server.on('connection', (client) => proxy.accept(client, targetPort));
+    const proxy = new TcpProxy(server, (server.address() as { port: number }).port, targetPort);
+    server.on('connection', (client) => proxy.accept(client));
     return proxy;
+  }
+
+  /** Sends new connections to `targetPort` from now on, as a load balancer may after a reconnect. */
+  retarget(targetPort: number): void {
+    this.targetPort = targetPort;
   }
 
   /** The WebSocket URL of `path` through the proxy. */
@@ -71,12 +77,12 @@ export class TcpProxy {
     await once(this.server, 'close');
   }
 
-  private accept(client: Socket, targetPort: number): void {
+  private accept(client: Socket): void {
     if (this.refusing) {
       client.resetAndDestroy();
       return;
     }
-    const upstream = connect(targetPort, '127.0.0.1');
+    const upstream = connect(this.targetPort, '127.0.0.1');
     const pair: [Socket, Socket] = [client, upstream];
     this.pairs.add(pair);
     const drop = (): void => {

@@ -54,6 +54,8 @@ export class BoundedCalls {
   private readonly waiting = new Set<Waiter>();
   /** Counted commands from the call until ioredis settles them, answered or not. */
   private pending = 0;
+  /** Callers of `drain`, woken once no counted command is pending. */
+  private drainWaiters: Array<() => void> = [];
 
   constructor(
     private readonly connection: Connection,
@@ -88,6 +90,17 @@ export class BoundedCalls {
     });
   }
 
+  /**
+   * Settles once every batched command called so far has been answered or given up
+   * (within the timeout), so that a close does not cut off what was sent just before it.
+   */
+  drain(): Promise<void> {
+    if (this.pending === 0) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
   private flush(): void {
     this.flushTimer = undefined;
     const batch = this.batch;
@@ -103,6 +116,7 @@ export class BoundedCalls {
     for (const { waiter } of batch) {
       waiter.reject(error);
     }
+    this.wakeDrainWaiters();
   }
 
   private send(batch: Queued[]): void {
@@ -115,8 +129,8 @@ export class BoundedCalls {
     for (const queued of batch) {
       const { waiter } = queued;
       const settled = (): void => {
-        if (queued.counted) {
-          this.pending -= 1;
+        if (queued.counted && --this.pending === 0) {
+          this.wakeDrainWaiters();
         }
         if (--unanswered === 0) {
           clearTimeout(timer);
@@ -144,6 +158,16 @@ export class BoundedCalls {
     }
     for (const stream of streams) {
       stream.uncork();
+    }
+  }
+
+  private wakeDrainWaiters(): void {
+    if (this.pending === 0 && this.drainWaiters.length > 0) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const wake of waiters) {
+        wake();
+      }
     }
   }
 

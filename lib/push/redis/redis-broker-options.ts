@@ -44,6 +44,12 @@ export interface RedisBrokerOptions {
    * so that memory cannot grow while Redis is slow. Default 10 000.
    */
   maxPendingCommands?: number;
+  /**
+   * How long, in milliseconds, an instance may go without a heartbeat before the other
+   * instances take it for dead: they remove its presence members and announce their
+   * leaves. Instances that hold presence members beat every third of it. Default 30 000.
+   */
+  presenceTimeout?: number;
 }
 
 /** The default of `prefix`. */
@@ -58,7 +64,7 @@ export interface CallLimits {
 }
 
 /** The defaults of the limits on Redis commands, as docs/scaling-out.md states them. */
-export const REDIS_LIMIT_DEFAULTS = { commandTimeout: 2000, maxPendingCommands: 10_000 } as const;
+export const REDIS_LIMIT_DEFAULTS = { commandTimeout: 2000, maxPendingCommands: 10_000, presenceTimeout: 30_000 } as const;
 
 /**
  * The limits every Redis command of the broker is held to, defaults filled in.
@@ -70,6 +76,19 @@ export function resolveCallLimits(options: RedisBrokerOptions): CallLimits {
     timeout: wholeNumber(owner, 'commandTimeout', options.commandTimeout ?? REDIS_LIMIT_DEFAULTS.commandTimeout, 'milliseconds'),
     maxPending: wholeNumber(owner, 'maxPendingCommands', options.maxPendingCommands ?? REDIS_LIMIT_DEFAULTS.maxPendingCommands, 'commands'),
   };
+}
+
+/**
+ * `presenceTimeout`, its default filled in.
+ * @throws TypeError (`EASY_WS_INVALID_OPTIONS`) for one that is not a positive whole number.
+ */
+export function resolvePresenceTimeout(options: RedisBrokerOptions): number {
+  return wholeNumber('RedisBroker', 'presenceTimeout', options.presenceTimeout ?? REDIS_LIMIT_DEFAULTS.presenceTimeout, 'milliseconds');
+}
+
+/** Whether pub/sub is sharded: as `sharded` says, else for a `Cluster`. */
+export function isSharded(options: RedisBrokerOptions): boolean {
+  return options.sharded ?? options.client instanceof Cluster;
 }
 
 /** @throws TypeError (`EASY_WS_INVALID_OPTIONS`) when the options name neither or both of `url` and `client`, or are malformed. */

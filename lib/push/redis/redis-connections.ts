@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { LoggerService } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
 import { TIMED_OUT, within } from '../../utils/within.js';
-import type { RedisBrokerOptions } from './redis-broker-options.js';
+import { isSharded, type RedisBrokerOptions } from './redis-broker-options.js';
 
 /** A connection to Redis: one server, or a cluster. */
 export type Connection = Redis | Cluster;
@@ -40,10 +40,11 @@ export class RedisConnections {
   /** Whether pub/sub is sharded (`SPUBLISH`/`SSUBSCRIBE`). */
   readonly sharded: boolean;
   /**
-   * ioredis takes the channel of a sharded command for a key, so it prefixes it with the
-   * client's `keyPrefix`, and messages come back with that prefix.
+   * What starts the Redis channels as Redis knows them: ioredis takes the channel of a
+   * sharded command for a key, so it prefixes it with the client's `keyPrefix`, and
+   * messages come back with that prefix. Empty without sharding.
    */
-  readonly keyPrefixLength: number;
+  readonly channelPrefix: string;
   private readonly listeners: Array<{ connection: Connection; event: string; listener: Listener }> = [];
   /** Whether Redis was reachable when last heard of; unknown until the first attempt settles. */
   private connected: boolean | undefined;
@@ -60,7 +61,7 @@ export class RedisConnections {
     private readonly timeout: number,
   ) {
     const { client, url } = options;
-    this.sharded = options.sharded ?? client instanceof Cluster;
+    this.sharded = isSharded(options);
     const publisher = client ?? new Redis(url as string, { ...NO_QUEUE, retryStrategy: reconnectDelay });
     if (publisher.status === 'wait') {
       publisher.connect().catch(() => undefined); // a lazy client: failures are reported through its events
@@ -70,7 +71,7 @@ export class RedisConnections {
       publisher instanceof Cluster
         ? publisher.duplicate([], { enableOfflineQueue: false, shardedSubscribers: this.sharded, lazyConnect: false })
         : publisher.duplicate({ ...NO_QUEUE, autoResubscribe: false, lazyConnect: false });
-    this.keyPrefixLength = this.sharded ? String(this.subscriber.options.keyPrefix ?? '').length : 0;
+    this.channelPrefix = this.sharded ? String(this.subscriber.options.keyPrefix ?? '') : '';
     for (const connection of [this.publisher, this.subscriber]) {
       this.on(connection, 'error', (error: Error) => (this.lastError = error));
       this.on(connection, 'ready', () => {
