@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { AppModule } from '../../sample/app.module.js';
 import { startApp, type RunningApp } from '../support/app.js';
+import { REDIS_URL, removeKeys } from '../support/relay.js';
 
 /** Debian's `chromium` package; `.ci/run` installs it where it is missing. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -65,9 +66,9 @@ async function stopServer(): Promise<void> {
   await running.close();
 }
 
-/** Posts into a room over HTTP, as the sample's push controller allows. */
-async function postToRoom(room: string, text: string): Promise<void> {
-  const response = await fetch(`http://127.0.0.1:${running.port}/rooms/${room}/messages`, {
+/** Posts into a room over HTTP, as the sample's push controller allows, through `app` (default: the running one). */
+async function postToRoom(room: string, text: string, app: RunningApp = running): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${app.port}/rooms/${room}/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ text }),
@@ -113,4 +114,49 @@ test('the sample page chats through the client, and receives again after the ser
 
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'browser-chat.png') });
+});
+
+test('with Redis, a room keeps what was said while the page\'s server was down, and shows it to a new page', { timeout: 60_000 }, async () => {
+  // The sample takes its broker from REDIS_URL, for each application it makes.
+  process.env.REDIS_URL = REDIS_URL;
+  const room = `lobby-${process.pid}-${Date.now().toString(36)}`;
+  await stopServer();
+  running = await startApp({ imports: [AppModule] });
+  const other = await startApp({ imports: [AppModule] });
+  try {
+    await page.goto(`http://127.0.0.1:${running.port}/`);
+    await page.fill('#user', 'bob');
+    await page.click('#login button');
+    await statusIs('open');
+    await page.fill('#room', room);
+    await page.click('#join button');
+    await logShows(`* joined ${room}`);
+    await page.locator('#members li', { hasText: 'bob' }).waitFor(WAIT);
+    await postToRoom(room, 'before the restart');
+    await logShows(`[${room}] server: before the restart`);
+
+    const { port } = running;
+    await stopServer();
+    await statusIs('reconnecting');
+    await postToRoom(room, 'while you were away', other);
+    running = await startApp({ imports: [AppModule] }, { port });
+    await statusIs('open');
+    await logShows(`* rooms/${room}: caught up on 1 missed`);
+    await logShows(`[${room}] server: while you were away`);
+
+    // A page loaded afresh, on the other instance, is shown the room's latest messages when it joins.
+    await page.goto(`http://127.0.0.1:${other.port}/`);
+    await page.fill('#user', 'carol');
+    await page.click('#login button');
+    await statusIs('open');
+    await page.fill('#room', room);
+    await page.click('#join button');
+    await logShows(`* joined ${room}`);
+    assert.match((await page.textContent('#log'))!, new RegExp(`\\[${room}\\] server: before the restart\\n\\[${room}\\] server: while you were away\\n`));
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'browser-chat-redis.png') });
+  } finally {
+    await other.close();
+    await removeKeys(`easy-ws:{#rooms/${room}}`);
+  }
 });
