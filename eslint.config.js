@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
  * never from those after it (docs/architecture.md draws the picture, and a unit test
  * checks that the imports, the picture and this list agree).
  */
-const LAYERS = ['protocol', 'utils', 'endpoint', 'push', 'handlers', 'asyncapi', 'module', 'testing'];
+const LAYERS = ['protocol', 'utils', 'endpoint', 'push', 'handlers', 'metrics', 'asyncapi', 'module', 'health', 'testing'];
 
 /** The client stands beside the server's layers: only the test kit, above them all, builds on it. */
 const CLIENT_USERS = new Set(['testing']);

@@ -50,7 +50,7 @@ export { RedisBroker } from './push/redis/redis-broker.js';
 export type { RedisBrokerOptions } from './push/redis/redis-broker-options.js';
 export { RedisUnavailableError } from './push/redis/redis-unavailable.error.js';
 export type { LeaveReason } from './push/session-events.js';
-export { SessionRegistry } from './push/session-registry.js';
+export { type ChannelListeners, SessionRegistry } from './push/session-registry.js';
 
 // Handlers: the decorators an application puts on its methods.
 export { ChannelSnapshot } from './handlers/channel-snapshot.js';
@@ -80,6 +80,9 @@ export type {
   AsyncApiServer,
 } from './asyncapi/interfaces/asyncapi-document.interface.js';
 export type { AsyncApiOptions } from './asyncapi/interfaces/asyncapi-options.interface.js';
+
+// Metrics.
+export type { EasyWsMetricsOptions, MetricsRegistry } from './metrics/interfaces/metrics-options.interface.js';
 
 // The module.
 export type { EasyWsAsyncOptions, EasyWsOptions } from './module/easy-ws-options.interface.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure what the tests talk to is there: a Redis at REDIS_URL (started here when
-# none answers on the default address) and Debian's chromium for the browser test.
+# none answers on the default address), Debian's chromium for the browser test, and
+# Debian's python3-prometheus-client, whose parser reads the metrics tests' scrapes.
 set -euo pipefail
 
 if [ -z "${REDIS_URL:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
@@ -9,12 +10,15 @@ if [ -z "${REDIS_URL:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; t
   for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.1; done
 fi
 
-if [ ! -x /usr/bin/chromium ]; then
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null || missing+=(python3-prometheus-client)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
-    echo "The browser test needs Debian's chromium at /usr/bin/chromium: apt-get install chromium" >&2
+    echo "The tests need Debian's ${missing[*]}: apt-get install ${missing[*]}" >&2
     exit 1
   fi
-  echo "Installing Debian's chromium for the browser test"
+  echo "Installing Debian's ${missing[*]} for the tests"
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 fi

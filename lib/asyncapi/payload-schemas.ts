@@ -1,7 +1,7 @@
 import type { JsonSchema, PayloadType } from '../handlers/interfaces/handler-documentation.interface.js';
 import type { BodyParam } from '../handlers/interfaces/route-handler.interface.js';
 import { withCode } from '../protocol/errors.js';
-import { importOptional } from './optional-package.js';
+import { importOptional } from '../utils/optional-package.js';
 
 /** The data of a frame as the document describes it. */
 export interface Payload {
@@ -89,6 +89,7 @@ export class PayloadSchemas {
     const names = [...this.classes.keys()];
     const { validationMetadatasToSchemas } = await importOptional<ClassValidatorJsonSchema>(
       'class-validator-jsonschema',
+      'the AsyncAPI document',
       `describing ${names.join(', ')} from their class-validator decorators`,
     );
     const classTransformerMetadataStorage = await classTransformerStorage();

@@ -12,6 +12,7 @@ import { describeError } from '../utils/describe-error.js';
 import { TIMED_OUT, within } from '../utils/within.js';
 import type { EasyWsSession } from './easy-ws-session.js';
 import { type ResolvedEndpointOptions, resolveEndpointOptions } from './endpoint-options.js';
+import { type EndpointStats, statsOf } from './endpoint-stats.js';
 import { admitFrame } from './frame-prelude.js';
 import { Handshake } from './handshake.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -32,6 +33,7 @@ interface EndpointState extends EasyWsEndpoint {
   readonly onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   onConnect: (session: Session) => void;
   readonly stopHeartbeat: () => void;
+  readonly stats: EndpointStats;
   /** Set once shutdown began: upgrades are refused from then on. */
   closing: boolean;
 }
@@ -75,9 +77,11 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
     }
     const path = options.path ?? this.options.path;
     const sessions = new Set<Session>();
+    const stats = statsOf(this);
     const endpoint: EndpointState = {
       path,
       sessions,
+      stats,
       closing: false,
       server: new WebSocketServer({
         noServer: true,
@@ -85,7 +89,7 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
         perMessageDeflate: false,
         clientTracking: false,
         handleProtocols: chooseSubprotocol,
-        verifyClient: this.handshake.verifier(() => endpoint.closing),
+        verifyClient: this.handshake.verifier(() => endpoint.closing, stats),
       }),
       onConnect: () => undefined,
       onUpgrade: (request, socket, head) => {
@@ -213,7 +217,8 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
     }
     webSocket.once('close', admission.release);
     try {
-      const session = new Session(newSessionId(), admission.credentials, request.headers, request.socket.remoteAddress, webSocket, this.options);
+      const session = new Session(newSessionId(), admission.credentials, request.headers, request.socket.remoteAddress, webSocket, this.options, endpoint.stats);
+      endpoint.stats.opened();
       endpoint.sessions.add(session);
       session.onceClosed(() => endpoint.sessions.delete(session));
       endpoint.onConnect(session);

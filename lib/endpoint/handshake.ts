@@ -5,6 +5,7 @@ import { LogThrottle } from '../utils/log-throttle.js';
 import { TIMED_OUT, within } from '../utils/within.js';
 import { ConnectionLimits } from './connection-limits.js';
 import type { ResolvedEndpointOptions } from './endpoint-options.js';
+import type { EndpointStats, RefusalReason } from './endpoint-stats.js';
 import { readVerdict } from './credentials.js';
 import type { Credentials } from './session.js';
 import { readToken } from './token-source.js';
@@ -29,15 +30,17 @@ export type HandshakeCallback = (verified: boolean, status?: number, body?: stri
 interface Refusal {
   readonly status: number;
   readonly body: string;
+  /** What the metrics count it as. */
+  readonly reason: RefusalReason;
 }
 
 /** Every answer but 101 that the handshake gives. */
 export const REFUSALS = {
-  authentication: { status: 403, body: 'Authentication failed\n' },
-  origin: { status: 403, body: 'Origin not allowed\n' },
-  timeout: { status: 503, body: 'Authentication timed out\n' },
-  limit: { status: 503, body: 'Too many connections\n' },
-  shutdown: { status: 503, body: 'Server shutting down\n' },
+  authentication: { status: 403, body: 'Authentication failed\n', reason: 'auth' },
+  origin: { status: 403, body: 'Origin not allowed\n', reason: 'origin' },
+  timeout: { status: 503, body: 'Authentication timed out\n', reason: 'timeout' },
+  limit: { status: 503, body: 'Too many connections\n', reason: 'limit' },
+  shutdown: { status: 503, body: 'Server shutting down\n', reason: 'shutdown' },
 } as const satisfies Record<string, Refusal>;
 
 const TEXT_BODY = { 'Content-Type': 'text/plain' };
@@ -67,9 +70,9 @@ export class Handshake {
     this.connections = new ConnectionLimits(options.maxConnections, options.maxConnectionsPerToken, options.maxConnectionsPerUser);
   }
 
-  /** The `verifyClient` hook of one endpoint; `closing` tells whether that endpoint is shutting down. */
-  verifier(closing: () => boolean): (info: HandshakeInfo, callback: HandshakeCallback) => void {
-    return (info, callback) => void this.verify(info, callback, closing);
+  /** The `verifyClient` hook of one endpoint; `closing` tells whether that endpoint is shutting down, `stats` counts its refusals. */
+  verifier(closing: () => boolean, stats: EndpointStats): (info: HandshakeInfo, callback: HandshakeCallback) => void {
+    return (info, callback) => void this.verify(info, callback, closing, stats);
   }
 
   /** Stops the timers of the throttled log lines. */
@@ -84,8 +87,11 @@ export class Handshake {
     return admission;
   }
 
-  private async verify(info: HandshakeInfo, callback: HandshakeCallback, closing: () => boolean): Promise<void> {
-    const refuse = ({ status, body }: Refusal): void => callback(false, status, body, TEXT_BODY);
+  private async verify(info: HandshakeInfo, callback: HandshakeCallback, closing: () => boolean, stats: EndpointStats): Promise<void> {
+    const refuse = ({ status, body, reason }: Refusal): void => {
+      stats.handshakesRefused[reason]++;
+      callback(false, status, body, TEXT_BODY);
+    };
     const request = info.req;
     let upgrading = false;
     try {

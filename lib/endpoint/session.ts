@@ -11,6 +11,7 @@ import { droppedEvent } from '../protocol/server-events.js';
 import { describeError } from '../utils/describe-error.js';
 import { EasyWsSession } from './easy-ws-session.js';
 import type { SessionLimits } from './endpoint-options.js';
+import type { EndpointStats } from './endpoint-stats.js';
 import { drained, writeMessage } from './frame-writer.js';
 import type { SlowConsumerPolicy } from './interfaces/endpoint-options.interface.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -91,6 +92,7 @@ export class Session extends EasyWsSession {
     readonly remoteAddress: string | undefined,
     private readonly socket: WebSocket,
     readonly limits: SessionLimits,
+    private readonly stats: EndpointStats,
   ) {
     super();
     this.token = credentials.token;
@@ -106,7 +108,7 @@ export class Session extends EasyWsSession {
     // A client that breaks the WebSocket protocol (invalid UTF-8, an oversized frame)
     // is closed by ws with the matching code; without a listener the error would crash the process.
     socket.on('error', (error: Error) => logger.debug(`Closed a connection that broke the protocol: ${error.message}`));
-    socket.on('close', () => this.hasClosed());
+    socket.on('close', (code: number) => this.hasClosed(code));
   }
 
   get protocol(): string {
@@ -133,6 +135,7 @@ export class Session extends EasyWsSession {
   send(message: Message, slowConsumer?: SlowConsumerPolicy): void {
     if (this.isOpen && this.canWrite(slowConsumer ?? this.limits.slowConsumer, message.frame.length)) {
       writeMessage(this.socket, message);
+      this.stats.framesSent++;
     }
   }
 
@@ -147,6 +150,7 @@ export class Session extends EasyWsSession {
     if (this.canWrite(slowConsumer ?? this.limits.slowConsumer, notice.frame.length + message.frame.length)) {
       writeMessage(this.socket, notice);
       writeMessage(this.socket, message);
+      this.stats.framesSent += 2;
     } else {
       this.noteDropped(channel, position);
     }
@@ -196,6 +200,9 @@ export class Session extends EasyWsSession {
   /** Sends the notice that answers `subject`, if the session's mode has one: `error` for a failure, `details` with a success. */
   notify(subject: NoticeSubject, error?: string, details?: AnswerDetails): void {
     const answer = answerFor(this.acknowledged, subject, error, details);
+    if (error !== undefined) {
+      this.stats.noticed(error);
+    }
     if (answer) {
       this.send(answer);
     }
@@ -220,7 +227,9 @@ export class Session extends EasyWsSession {
     }
     if (slowConsumer === 'drop') {
       this.dropped += 1;
+      this.stats.framesDropped++;
     } else {
+      this.stats.slowConsumerCloses++;
       this.close(CLOSE_CODES.slowConsumer, 'slow consumer');
     }
     return false;
@@ -273,10 +282,14 @@ export class Session extends EasyWsSession {
    */
   admitFrame(): boolean {
     const verdict = this.rateLimiter?.take(performance.now()) ?? 'pass';
+    if (verdict === 'pass') {
+      return true;
+    }
+    this.stats.rateLimited++;
     if (verdict === 'abusive') {
       this.close(CLOSE_CODES.policyViolation, 'rate limit exceeded');
     }
-    return verdict === 'pass';
+    return false;
   }
 
   /**
@@ -303,7 +316,8 @@ export class Session extends EasyWsSession {
     } while (work !== this.work);
   }
 
-  private hasClosed(): void {
+  private hasClosed(code: number): void {
+    this.stats.closed(code);
     const callbacks = this.closeCallbacks ?? [];
     this.closeCallbacks = undefined;
     for (const callback of callbacks) {

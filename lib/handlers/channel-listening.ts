@@ -11,6 +11,7 @@ import { PushService } from '../push/push.service.js';
 import { type LeaveReason, SessionEvents } from '../push/session-events.js';
 import type { ChannelMatch } from './channel-matcher.js';
 import { ChannelSnapshot } from './channel-snapshot.js';
+import { CommandStats } from './command-stats.js';
 import { HandlerRunner } from './handler-runner.js';
 import { HandlerTable } from './handler-table.js';
 import type { ChannelHandler } from './interfaces/route-handler.interface.js';
@@ -45,6 +46,7 @@ export class ChannelListening {
     private readonly runner: HandlerRunner,
     private readonly push: PushService,
     private readonly presence: PresenceAnnouncer,
+    private readonly stats: CommandStats,
     events: SessionEvents,
   ) {
     events.on('left', (session, channel, reason) => this.runLeave(session, channel, reason));
@@ -184,13 +186,24 @@ export class ChannelListening {
     }
   }
 
+  /** What to send again (see `plan`), counted as a recovery or not when the client asked for one. */
+  private async replay(channel: string, since: StreamPosition | undefined, from: StreamPosition | undefined): Promise<Replay> {
+    const replay = await this.plan(channel, since, from);
+    if (replay.recovered === true) {
+      this.stats.recovered++;
+    } else if (replay.recovered === false) {
+      this.stats.notRecovered++;
+    }
+    return replay;
+  }
+
   /**
    * What to send again: every frame after `since` when the history still has them all
    * under the same epoch (recovered), else nothing (not recovered); without `since`,
    * the frames after `from` (a snapshot's position, or where the channel stood when the
    * listen began), which reach the client after the listen method's frame.
    */
-  private async replay(channel: string, since: StreamPosition | undefined, from: StreamPosition | undefined): Promise<Replay> {
+  private async plan(channel: string, since: StreamPosition | undefined, from: StreamPosition | undefined): Promise<Replay> {
     const origin = since ?? from;
     if (!origin) {
       return { messages: [], recovered: since && false };

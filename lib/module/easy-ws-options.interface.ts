@@ -1,6 +1,7 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency } from '@nestjs/common';
 import type { AsyncApiOptions } from '../asyncapi/interfaces/asyncapi-options.interface.js';
 import type { EndpointOptions } from '../endpoint/interfaces/endpoint-options.interface.js';
+import type { EasyWsMetricsOptions } from '../metrics/interfaces/metrics-options.interface.js';
 import type { Broker } from '../push/broker.interface.js';
 
 /** Options of `EasyWsModule.forRoot()`: the endpoint's, and how pushes reach other instances. Every one has a default. */
@@ -21,6 +22,13 @@ export interface EasyWsOptions extends EndpointOptions {
    * runs; a rejection outside any handler is left as it was. Recommended. Default `false`.
    */
   catchStrayRejections?: boolean;
+  /**
+   * Prometheus metrics with prom-client (installed by the application): `true` registers
+   * them on prom-client's default registry, `{ registry, prefix }` on the application's
+   * own or under another prefix (default `easyws_`). docs/observability.md lists them.
+   * Default: off, which costs nothing and needs no prom-client.
+   */
+  metrics?: boolean | EasyWsMetricsOptions;
 }
 
 /** Options of `EasyWsModule.forRootAsync()`, for options that need other providers. */

@@ -2,6 +2,11 @@ import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { DiscoveryModule, ExternalContextCreator } from '@nestjs/core';
 import { EASY_WS_CLOCK, SYSTEM_CLOCK } from '../endpoint/clock.js';
 import { ENDPOINT_OPTIONS } from '../endpoint/endpoint-options.js';
+import { EndpointStats } from '../endpoint/endpoint-stats.js';
+import { CommandStats } from '../handlers/command-stats.js';
+import { EasyWsMetrics } from '../metrics/easy-ws-metrics.js';
+import { METRICS_OPTIONS } from '../metrics/metrics-options.js';
+import { PushStats } from '../push/push-stats.js';
 import { ChannelListening } from '../handlers/channel-listening.js';
 import { CommandRouter } from '../handlers/command-router.js';
 import { HandlerRunner } from '../handlers/handler-runner.js';
@@ -23,11 +28,13 @@ import { StrayRejections } from './stray-rejections.js';
 
 /**
  * The providers of the module, in the order of what each needs: the options give the
- * broker (and the endpoint its options); the invoker wraps methods with Nest's context
+ * broker (and the endpoint its options); the counts that the metrics read are made
+ * for the endpoint, the pushes and the commands; the invoker wraps methods with Nest's context
  * creator; the explorer fills the handler table on init, and the table tells the
  * registry each channel's settings; the registry starts the broker on init and tells
  * the session events, which presence, the channels' leave methods and the auth
- * lifecycle follow; the router serves sessions with all of them; the server opens the
+ * lifecycle follow; the router serves sessions with all of them; the metrics, when that
+ * option is on, are registered on init and read the counts; the server opens the
  * endpoint at bootstrap, once all of that is ready, and runs each session's handlers
  * where stray rejections can be traced back to it, when that option is on; the AsyncAPI
  * route, when the option asks for it, serves the document the table describes.
@@ -36,6 +43,10 @@ const PROVIDERS: Provider[] = [
   { provide: EASY_WS_BROKER, inject: [EASY_WS_OPTIONS], useFactory: (options: ResolvedEasyWsOptions) => options.broker },
   { provide: ENDPOINT_OPTIONS, useExisting: EASY_WS_OPTIONS },
   { provide: EASY_WS_CLOCK, useValue: SYSTEM_CLOCK },
+  { provide: METRICS_OPTIONS, useExisting: EASY_WS_OPTIONS },
+  { provide: EndpointStats, useFactory: () => new EndpointStats() },
+  { provide: PushStats, inject: [EASY_WS_OPTIONS], useFactory: (options: ResolvedEasyWsOptions) => new PushStats(options.metrics !== undefined) },
+  { provide: CommandStats, inject: [EASY_WS_OPTIONS], useFactory: (options: ResolvedEasyWsOptions) => new CommandStats(options.metrics !== undefined) },
   { provide: HandlerInvoker, inject: [ExternalContextCreator], useFactory: (creator: ExternalContextCreator) => new HandlerInvoker(creator) },
   EasyWsExplorer,
   HandlerTable,
@@ -49,6 +60,7 @@ const PROVIDERS: Provider[] = [
   ChannelListening,
   SessionAuth,
   CommandRouter,
+  EasyWsMetrics,
   StrayRejections,
   EasyWsServer,
   AsyncApiRoute,
@@ -86,7 +98,8 @@ export class EasyWsModule {
       global: true,
       imports: [DiscoveryModule, ...imports],
       providers: [options, ...PROVIDERS],
-      exports: [PushService, SessionRegistry],
+      // EasyWsServer for the health indicator of nestjs-easy-ws/health; it is not exported from the package.
+      exports: [PushService, SessionRegistry, EasyWsServer],
     };
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { EasyWsAdapter, type EasyWsEndpoint } from '../endpoint/easy-ws.adapter.js';
+import { countInto, EndpointStats } from '../endpoint/endpoint-stats.js';
 import type { Session } from '../endpoint/session.js';
 import { CommandRouter } from '../handlers/command-router.js';
 import { withCode } from '../protocol/errors.js';
@@ -12,6 +13,16 @@ import { EASY_WS_BROKER } from '../push/push.constants.js';
 import { TIMED_OUT, within } from '../utils/within.js';
 import { EASY_WS_OPTIONS, type ResolvedEasyWsOptions } from './options.js';
 import { StrayRejections } from './stray-rejections.js';
+
+/** How the endpoint is doing, as the health indicator reports it. */
+export interface EndpointStatus {
+  /** Whether new connections are taken: from bootstrap until shutdown begins. */
+  readonly accepting: boolean;
+  /** Whether pushes reach the other instances (always, for a broker within the process). */
+  readonly brokerConnected: boolean;
+  /** Sessions open now. */
+  readonly sessions: number;
+}
 
 /**
  * Runs the endpoint through the application's life: opens it on the HTTP server at
@@ -27,6 +38,7 @@ export class EasyWsServer implements OnApplicationBootstrap, OnModuleDestroy {
   private endpoint: EasyWsEndpoint | undefined;
   private readonly closing = new Set<Promise<void>>();
   private readonly logger = new Logger('EasyWs');
+  private accepting = false;
 
   constructor(
     @Inject(EASY_WS_OPTIONS) private readonly options: ResolvedEasyWsOptions,
@@ -36,7 +48,13 @@ export class EasyWsServer implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly presence: PresenceAnnouncer,
     private readonly httpAdapterHost: HttpAdapterHost,
     private readonly strays: StrayRejections,
+    private readonly stats: EndpointStats,
   ) {}
+
+  /** How the endpoint is doing now. */
+  status(): EndpointStatus {
+    return { accepting: this.accepting, brokerConnected: this.broker.connected !== false, sessions: this.sessions.sessionCount };
+  }
 
   onApplicationBootstrap(): void {
     const httpServer = this.httpAdapterHost.httpAdapter?.getHttpServer() as Server | undefined;
@@ -48,11 +66,14 @@ export class EasyWsServer implements OnApplicationBootstrap, OnModuleDestroy {
     }
     this.warnOfCrossSiteHijacking();
     this.adapter = new EasyWsAdapter(httpServer, this.options);
+    countInto(this.adapter, this.stats);
     this.endpoint = this.adapter.create(0);
+    this.accepting = true;
     this.adapter.bindClientConnect(this.endpoint, (session) => this.connect(session as Session));
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.accepting = false;
     if (this.adapter && this.endpoint) {
       await this.adapter.close(this.endpoint);
     }

@@ -1,5 +1,6 @@
 import { type ResolvedAsyncApiOptions, resolveAsyncApiOptions } from '../asyncapi/asyncapi-options.js';
 import { ENDPOINT_DEFAULTS, type ResolvedEndpointOptions, resolveEndpointOptions } from '../endpoint/endpoint-options.js';
+import { type ResolvedMetricsOptions, resolveMetricsOptions } from '../metrics/metrics-options.js';
 import type { Broker } from '../push/broker.interface.js';
 import { LocalBroker } from '../push/local-broker.js';
 import { invalidOption, show } from '../utils/option-checks.js';
@@ -14,6 +15,8 @@ export interface ResolvedEasyWsOptions extends ResolvedEndpointOptions {
   /** `undefined` when the option is not set. */
   readonly asyncapi: ResolvedAsyncApiOptions | undefined;
   readonly catchStrayRejections: boolean;
+  /** `undefined` when metrics are off. */
+  readonly metrics: ResolvedMetricsOptions | undefined;
 }
 
 /** The defaults, as docs/options.md states them. */
@@ -25,7 +28,7 @@ export const DEFAULT_OPTIONS = { ...ENDPOINT_DEFAULTS, catchStrayRejections: fal
  * @throws TypeError (`EASY_WS_INVALID_OPTIONS`) naming the option.
  */
 export function resolveOptions(options: EasyWsOptions = {}): ResolvedEasyWsOptions {
-  const { broker, asyncapi, catchStrayRejections = DEFAULT_OPTIONS.catchStrayRejections } = options;
+  const { broker, asyncapi, catchStrayRejections = DEFAULT_OPTIONS.catchStrayRejections, metrics } = options;
   if (broker !== undefined && (typeof broker !== 'object' || broker === null || typeof broker.publish !== 'function')) {
     throw invalidOption('EasyWsModule', '"broker" must be a Broker, such as new RedisBroker({ url })');
   }
@@ -37,5 +40,6 @@ export function resolveOptions(options: EasyWsOptions = {}): ResolvedEasyWsOptio
     broker: broker ?? new LocalBroker(),
     asyncapi: asyncapi === undefined ? undefined : resolveAsyncApiOptions(asyncapi),
     catchStrayRejections,
+    metrics: resolveMetricsOptions(metrics),
   };
 }

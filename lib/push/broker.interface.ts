@@ -128,6 +128,12 @@ export interface Broker {
   readonly history?: HistoryStore;
   /** The members of presence channels; without it, no channel may declare `presence`. */
   readonly presence?: PresenceStore;
+  /**
+   * Whether pushes reach the other instances now: false while the broker's server is
+   * unreachable. Read by the metrics and the health indicator; a broker without it is
+   * taken to be connected.
+   */
+  readonly connected?: boolean;
   /** Stops delivering and releases connections. */
   close(): Promise<void>;
 }

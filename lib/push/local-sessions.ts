@@ -1,11 +1,13 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Session } from '../endpoint/session.js';
+import { withCode } from '../protocol/errors.js';
 import { positionEvent, presenceEvent } from '../protocol/server-events.js';
 import type { Broker, PushOperation } from './broker.interface.js';
 import { type ChannelOperation, PendingListen } from './pending-listen.js';
 import { CHANNEL_SETTINGS, type ChannelSettings, type ChannelSettingsSource, EASY_WS_BROKER } from './push.constants.js';
+import { PushStats } from './push-stats.js';
 import { type LeaveReason, SessionEvents } from './session-events.js';
-import { SessionRegistry } from './session-registry.js';
+import { type ChannelListeners, SessionRegistry } from './session-registry.js';
 
 /**
  * The local listeners of one channel (the set itself), the settings its declaration
@@ -45,11 +47,14 @@ export class LocalSessions extends SessionRegistry implements OnModuleInit {
   private readonly pendingOf = new Map<Session, Set<PendingListen>>();
   /** How many channels have at least one listener here (an entry may be only a listen in progress). */
   private listened = 0;
+  /** How many listeners all channels have together. */
+  private listenings = 0;
 
   constructor(
     @Inject(EASY_WS_BROKER) private readonly broker: Broker,
     @Inject(CHANNEL_SETTINGS) private readonly channelSettings: ChannelSettingsSource,
     private readonly events: SessionEvents,
+    private readonly stats: PushStats,
   ) {
     super();
   }
@@ -66,12 +71,39 @@ export class LocalSessions extends SessionRegistry implements OnModuleInit {
     return this.listened;
   }
 
+  get listenerCount(): number {
+    return this.listenings;
+  }
+
   get(sessionId: string): Session | undefined {
     return this.sessions.get(sessionId);
   }
 
   listeners(channel: string): ReadonlySet<Session> {
     return this.channels.get(channel) ?? EMPTY;
+  }
+
+  busiestChannels(limit = 10): ChannelListeners[] {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw withCode(new TypeError(`busiestChannels: the limit is a whole number of at least 1, got ${String(limit)}`), 'EASY_WS_INVALID_ARGUMENT');
+    }
+    // The top `limit`, kept sorted while the channels are read once: an operator's question must not sort every channel.
+    const top: ChannelListeners[] = [];
+    for (const [channel, entry] of this.channels) {
+      const listeners = entry.size;
+      if (listeners === 0 || (top.length === limit && listeners <= top[limit - 1].listeners)) {
+        continue;
+      }
+      let at = top.length;
+      while (at > 0 && top[at - 1].listeners < listeners) {
+        at--;
+      }
+      top.splice(at, 0, { channel, listeners });
+      if (top.length > limit) {
+        top.pop();
+      }
+    }
+    return top;
   }
 
   /** The settings of `channel`, from the entry when it is open here, else from its declaration. */
@@ -199,7 +231,10 @@ export class LocalSessions extends SessionRegistry implements OnModuleInit {
       if (tracked) {
         session.send(presenceEvent(operation.channel, operation.joins, operation.leaves));
       }
-    } else if (tracked && operation.position) {
+      return;
+    }
+    this.stats.deliveries++;
+    if (tracked && operation.position) {
       session.sendPositioned(operation.channel, operation.position, positionEvent(operation.channel, operation.position), operation.message, settings?.slowConsumer);
     } else {
       session.send(operation.message, settings?.slowConsumer);
@@ -214,16 +249,27 @@ export class LocalSessions extends SessionRegistry implements OnModuleInit {
       case 'presence':
         return this.toTrackers(operation);
       case 'broadcast':
+        this.stats.deliveries += this.sessions.size;
         for (const session of this.sessions.values()) {
           session.send(operation.message);
         }
         return;
-      case 'session':
-        this.sessions.get(operation.sessionId)?.send(operation.message);
+      case 'session': {
+        const session = this.sessions.get(operation.sessionId);
+        if (session) {
+          this.stats.deliveries++;
+          session.send(operation.message);
+        }
         return;
-      case 'user':
-        this.users.get(operation.userId)?.forEach((session) => session.send(operation.message));
+      }
+      case 'user': {
+        const sessions = this.users.get(operation.userId);
+        if (sessions) {
+          this.stats.deliveries += sessions.size;
+          sessions.forEach((session) => session.send(operation.message));
+        }
         return;
+      }
       case 'subscribe': {
         const session = this.sessions.get(operation.sessionId);
         if (session) {
@@ -270,6 +316,7 @@ export class LocalSessions extends SessionRegistry implements OnModuleInit {
     const slowConsumer = entry.settings?.slowConsumer;
     const { pending, trackers } = entry;
     if (pending === undefined && (operation.position === undefined || trackers === undefined)) {
+      this.stats.deliveries += entry.size;
       for (const session of entry) {
         session.send(message, slowConsumer);
       }
@@ -279,6 +326,7 @@ export class LocalSessions extends SessionRegistry implements OnModuleInit {
     if (operation.position === undefined || trackers === undefined) {
       for (const session of entry) {
         if (!pending?.has(session)) {
+          this.stats.deliveries++;
           session.send(message, slowConsumer);
         }
       }
@@ -289,6 +337,7 @@ export class LocalSessions extends SessionRegistry implements OnModuleInit {
       if (pending?.has(session)) {
         continue;
       }
+      this.stats.deliveries++;
       if (trackers.has(session)) {
         session.sendPositioned(operation.channel, operation.position, position, message, slowConsumer);
       } else {
@@ -339,6 +388,7 @@ export class LocalSessions extends SessionRegistry implements OnModuleInit {
       this.listened++;
     }
     entry.add(session);
+    this.listenings++;
     if (track) {
       (entry.trackers ??= new Set()).add(session);
     }
@@ -349,6 +399,7 @@ export class LocalSessions extends SessionRegistry implements OnModuleInit {
     session.listening.delete(channel);
     const entry = this.channels.get(channel);
     if (entry?.delete(session)) {
+      this.listenings--;
       if (entry.size === 0) {
         this.listened--;
       }

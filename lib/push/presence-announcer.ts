@@ -5,6 +5,7 @@ import { describeError } from '../utils/describe-error.js';
 import type { Broker } from './broker.interface.js';
 import { LocalSessions } from './local-sessions.js';
 import { EASY_WS_BROKER } from './push.constants.js';
+import { PushStats } from './push-stats.js';
 import { SessionEvents } from './session-events.js';
 
 /**
@@ -38,6 +39,7 @@ export class PresenceAnnouncer {
   constructor(
     @Inject(EASY_WS_BROKER) private readonly broker: Broker,
     private readonly sessions: LocalSessions,
+    private readonly stats: PushStats,
     events: SessionEvents,
   ) {
     events.on('joined', (session, channel) => this.joined(session, channel));
@@ -77,6 +79,7 @@ export class PresenceAnnouncer {
       this.local.set(channel, members);
     }
     members.set(session.id, member);
+    this.stats.presenceJoins++;
     this.store((store) => store.add(channel, member), channel);
     this.announcement(channel).joins.set(session.id, member);
   }
@@ -88,6 +91,7 @@ export class PresenceAnnouncer {
       return;
     }
     members?.delete(session.id);
+    this.stats.presenceLeaves++;
     if (members?.size === 0) {
       this.local.delete(channel);
     }

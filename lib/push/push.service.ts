@@ -1,11 +1,13 @@
+import { performance } from 'node:perf_hooks';
 import { Inject, Injectable } from '@nestjs/common';
 import { closeProblem, NORMAL_CLOSURE } from '../protocol/close-codes.js';
 import { withCode } from '../protocol/errors.js';
 import { Message } from '../protocol/message.js';
 import { MAX_CHANNEL_BYTES, RESERVED_COMMANDS } from '../protocol/rules.js';
 import type { PresenceMember } from '../protocol/rules.js';
-import type { Broker, HistoryPage, HistoryStore, PresenceStore } from './broker.interface.js';
+import type { Broker, HistoryPage, HistoryStore, PresenceStore, PushOperation } from './broker.interface.js';
 import { CHANNEL_SETTINGS, type ChannelSettingsSource, EASY_WS_BROKER } from './push.constants.js';
+import { PushStats } from './push-stats.js';
 
 /**
  * Pushes frames to channels and sessions, and controls sessions, from any provider
@@ -20,6 +22,7 @@ import { CHANNEL_SETTINGS, type ChannelSettingsSource, EASY_WS_BROKER } from './
 export class PushService {
   /** What the application declared about each channel: whether it keeps history, has presence. */
   @Inject(CHANNEL_SETTINGS) private readonly channels!: ChannelSettingsSource;
+  @Inject(PushStats) private readonly stats!: PushStats;
 
   constructor(@Inject(EASY_WS_BROKER) private readonly broker: Broker) {}
 
@@ -31,32 +34,36 @@ export class PushService {
     checkChannel(channel);
     checkMessage(message);
     const history = this.channels.historyOf(channel);
-    return this.broker.publish(history ? { kind: 'channel', channel, message, history } : { kind: 'channel', channel, message });
+    if (!history) {
+      return this.publish({ kind: 'channel', channel, message });
+    }
+    this.stats.historyPushes++;
+    return this.publish({ kind: 'channel', channel, message, history });
   }
 
   /** Sends `message` to one session, on whichever instance holds it. */
   toSession(sessionId: string, message: Message): Promise<void> {
-    return this.broker.publish({ kind: 'session', sessionId: checkSessionId(sessionId), message: checkMessage(message) });
+    return this.publish({ kind: 'session', sessionId: checkSessionId(sessionId), message: checkMessage(message) });
   }
 
   /** Sends `message` to every session of the user `userId` (the `sub` its token named), on every instance. */
   toUser(userId: string, message: Message): Promise<void> {
-    return this.broker.publish({ kind: 'user', userId: checkUserId(userId), message: checkMessage(message) });
+    return this.publish({ kind: 'user', userId: checkUserId(userId), message: checkMessage(message) });
   }
 
   /** Sends `message` to every session. */
   broadcast(message: Message): Promise<void> {
-    return this.broker.publish({ kind: 'broadcast', message: checkMessage(message) });
+    return this.publish({ kind: 'broadcast', message: checkMessage(message) });
   }
 
   /** Makes a session listen to `channel`, without guards: the server decides. Silent for the client. */
   subscribe(sessionId: string, channel: string): Promise<void> {
-    return this.broker.publish({ kind: 'subscribe', sessionId: checkSessionId(sessionId), channel: checkChannel(channel) });
+    return this.publish({ kind: 'subscribe', sessionId: checkSessionId(sessionId), channel: checkChannel(channel) });
   }
 
   /** Makes a session stop listening to `channel`. Silent for the client. */
   unsubscribe(sessionId: string, channel: string): Promise<void> {
-    return this.broker.publish({ kind: 'unsubscribe', sessionId: checkSessionId(sessionId), channel: checkChannel(channel) });
+    return this.publish({ kind: 'unsubscribe', sessionId: checkSessionId(sessionId), channel: checkChannel(channel) });
   }
 
   /**
@@ -66,13 +73,13 @@ export class PushService {
    */
   disconnect(sessionId: string, code = NORMAL_CLOSURE, reason?: string): Promise<void> {
     checkClose(code, reason);
-    return this.broker.publish({ kind: 'disconnect', sessionId: checkSessionId(sessionId), code, reason });
+    return this.publish({ kind: 'disconnect', sessionId: checkSessionId(sessionId), code, reason });
   }
 
   /** Closes every session of the user `userId`, on every instance, like `disconnect`. */
   disconnectUser(userId: string, code = NORMAL_CLOSURE, reason?: string): Promise<void> {
     checkClose(code, reason);
-    return this.broker.publish({ kind: 'disconnectUser', userId: checkUserId(userId), code, reason });
+    return this.publish({ kind: 'disconnectUser', userId: checkUserId(userId), code, reason });
   }
 
   /**
@@ -83,9 +90,9 @@ export class PushService {
    */
   recheck(target: { readonly sessionId: string } | { readonly userId: string }): Promise<void> {
     if (typeof target === 'object' && target !== null && 'userId' in target) {
-      return this.broker.publish({ kind: 'recheckUser', userId: checkUserId(target.userId) });
+      return this.publish({ kind: 'recheckUser', userId: checkUserId(target.userId) });
     }
-    return this.broker.publish({ kind: 'recheck', sessionId: checkSessionId((target as { sessionId: string } | null)?.sessionId as string) });
+    return this.publish({ kind: 'recheck', sessionId: checkSessionId((target as { sessionId: string } | null)?.sessionId as string) });
   }
 
   /**
@@ -119,6 +126,19 @@ export class PushService {
   /** How many members the presence channel `channel` has, on every instance; cheaper than `presence`. */
   presenceCount(channel: string): Promise<number> {
     return this.presenceOf(channel).count(channel);
+  }
+
+  /** Hands `operation` to the broker, timing it when metrics are on. */
+  private publish(operation: PushOperation): Promise<void> {
+    const durations = this.stats.publishDurations;
+    if (!durations) {
+      return this.broker.publish(operation);
+    }
+    const started = performance.now();
+    const published = this.broker.publish(operation);
+    const record = (): void => durations.record((performance.now() - started) / 1000);
+    published.then(record, record);
+    return published;
   }
 
   private presenceOf(channel: string): PresenceStore {

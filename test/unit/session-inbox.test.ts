@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { Logger } from '@nestjs/common';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ENDPOINT_DEFAULTS } from '../../lib/endpoint/endpoint-options.js';
+import { EndpointStats } from '../../lib/endpoint/endpoint-stats.js';
 import { type FrameHandler, newSessionId, Session } from '../../lib/endpoint/session.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { until } from '../support/until.js';
@@ -43,7 +44,7 @@ async function serve(handler: FrameHandler): Promise<{ session: Session; server:
   const [server] = (await accepted) as [WebSocket];
   const limits = { ...ENDPOINT_DEFAULTS, rateLimit: undefined };
   const credentials = { token: undefined, data: {}, userId: undefined, expiresAt: undefined };
-  const session = new Session(newSessionId(), credentials, {}, undefined, server, limits);
+  const session = new Session(newSessionId(), credentials, {}, undefined, server, limits, new EndpointStats());
   session.serve(handler, Promise.resolve());
   return { session, server, client };
 }

@@ -201,6 +201,13 @@ export class RedisBroker implements Broker {
    * A Redis that does not answer the QUIT within `commandTimeout` is dropped. A client
    * passed in stays open.
    */
+  /** Whether both connections to Redis are up and answering; false before `start` and after `close`. */
+  get connected(): boolean {
+    const connections = this.running?.connections;
+    return connections !== undefined && connections.canPublish && connections.canSubscribe;
+  }
+
+  /** Stops listening to Redis, takes this instance's members out of presence, lets the commands in flight finish (at most `commandTimeout`) and closes both connections. */
   async close(): Promise<void> {
     const running = this.running;
     this.running = undefined;

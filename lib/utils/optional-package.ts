@@ -1,18 +1,19 @@
 import { withCode } from '../protocol/errors.js';
 
 /**
- * Imports a package that only the AsyncAPI document needs, when it is needed: an
- * application that never builds the document does not have to install it.
- * @param purpose what needs it, for the message: "describing SayDto".
+ * Imports a package that only one feature needs, when that feature is used: an
+ * application that never uses it does not have to install it.
+ * @param feature what needs it, for the message: "the AsyncAPI document", "metrics".
+ * @param purpose what it needs it for, when that helps: "describing SayDto".
  * @throws Error (`EASY_WS_MISSING_PACKAGE`) when the package is not installed.
  */
-export async function importOptional<T>(name: string, purpose: string): Promise<T> {
+export async function importOptional<T>(name: string, feature: string, purpose?: string): Promise<T> {
   try {
     return (await import(name)) as T;
   } catch (error) {
     if (isNotFound(error, name)) {
       throw withCode(
-        new Error(`EasyWs: the AsyncAPI document needs the package "${name}" for ${purpose}; install it: npm install ${name}`, { cause: error }),
+        new Error(`EasyWs: ${feature} needs the package "${name}"${purpose ? ` for ${purpose}` : ''}; install it: npm install ${name}`, { cause: error }),
         'EASY_WS_MISSING_PACKAGE',
       );
     }
