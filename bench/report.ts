@@ -117,9 +117,9 @@ export class Results {
     return this.values.get(metric)?.get(server) ?? [];
   }
 
-  /** Ours divided by `server`, for each run that measured both. */
-  ratios(metric: string, server: ServerName): number[] {
-    const ours = this.runs(metric, 'ours');
+  /** Ours (or `base`) divided by `server`, for each run that measured both. */
+  ratios(metric: string, server: ServerName, base: ServerName = 'ours'): number[] {
+    const ours = this.runs(metric, base);
     const theirs = this.runs(metric, server);
     const ratios: number[] = [];
     ours.forEach((value, run) => {
@@ -205,6 +205,31 @@ export function renderTable(results: Results, { metrics, columns, ratios }: Layo
   ]);
   return markdown(header, rows);
 }
+
+/** The rows of the metrics' cost: the figures the bound applies to (CPU), and the rates beside them. */
+const METRICS_COST_ROWS: ReadonlyArray<{ key: string; label: string; unit: Unit; bound?: number }> = [
+  { key: 'rt50cpu', label: 'server CPU µs per round trip, 50 clients', unit: 'micros', bound: 1.05 },
+  { key: 'rt50', label: 'round trips/s, 50 clients', unit: 'perSecond' },
+  { key: 'fan1000cpu', label: 'server CPU µs per fan-out delivery, 1000 listeners', unit: 'micros', bound: 1.05 },
+  { key: 'fan1000', label: 'fan-out deliveries/s, 1000 listeners', unit: 'perSecond' },
+];
+
+/** Ours with metrics on next to ours without, measured in the same runs: the figures, the ratio and its bound. */
+export function renderMetricsCost(results: Results): string {
+  const header = ['scenario', 'metrics off', 'metrics on', 'on ÷ off', 'target'];
+  const rows = METRICS_COST_ROWS.map(({ key, label, unit, bound }) => {
+    const ratios = results.ratios(key, 'ours', 'oursMetrics');
+    const summary = summarise(ratios);
+    const mark = bound === undefined || !summary ? '' : summary.median <= bound ? ' ✓' : ' ✗';
+    return [label, cell(results.runs(key, 'ours'), unit), cell(results.runs(key, 'oursMetrics'), unit), cell(ratios, 'ratio') + mark, bound === undefined ? '' : `≤ ${bound}×`];
+  });
+  return markdown(header, rows);
+}
+
+/** What the metrics' cost measures. */
+export const METRICS_COST_NOTES = [
+  'The same server with `metrics: true` (prom-client\'s default registry, not scraped during the run), next to it without, in the same rounds and fan-out runs. With metrics on, every frame is counted and each command\'s handler and each push to the broker are timed (two clock readings each).',
+];
 
 /** The key under which the pricing records a feature's figure (`rate` or `cpu`); the plain pushes are the feature `plain`. */
 export function pricingKey(label: string, figure: 'rate' | 'cpu'): string {

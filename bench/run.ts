@@ -15,7 +15,7 @@ import { LoadGenerator } from './load-generator.js';
 import { BenchServer, detectPinning, type Pinning } from './processes.js';
 import { PRICED_FEATURES } from './features.js';
 import { measurePricing, type PricingPlan } from './pricing.js';
-import { MAIN_TABLE, renderPricing, renderTable, Results, SCALE_NOTES, scaleTable, TABLE_NOTES } from './report.js';
+import { MAIN_TABLE, METRICS_COST_NOTES, renderMetricsCost, renderPricing, renderTable, Results, SCALE_NOTES, scaleTable, TABLE_NOTES } from './report.js';
 import { measureScaleCurve, type ScalePlan } from './scale-curve.js';
 import { SERVERS, type ServerName } from './wire.js';
 
@@ -84,10 +84,10 @@ const QUICK: Plan = {
   scale: { levels: [5000], heartbeatMs: 3000, pushes: 2, deadlineMs: 30_000 },
 };
 
-const ROUND_TRIP_SERVERS: readonly ServerName[] = ['ours', 'bareBest', 'bareSend', 'platformWs', 'socketIo'];
-const FAN_OUT_SERVERS: readonly ServerName[] = ['ours', 'bareBest', 'bareSend', 'platformWs', 'socketIo'];
-/** The servers of every fan-out run after the first. */
-const FAN_OUT_TARGET_SERVERS: readonly ServerName[] = ['ours', 'bareBest'];
+const ROUND_TRIP_SERVERS: readonly ServerName[] = ['ours', 'oursMetrics', 'bareBest', 'bareSend', 'platformWs', 'socketIo'];
+const FAN_OUT_SERVERS: readonly ServerName[] = ['ours', 'oursMetrics', 'bareBest', 'bareSend', 'platformWs', 'socketIo'];
+/** The servers of every fan-out run after the first: ours with metrics on too, whose cost is priced against ours off. */
+const FAN_OUT_TARGET_SERVERS: readonly ServerName[] = ['ours', 'oursMetrics', 'bareBest'];
 
 const quick = process.argv.includes('--quick');
 const plan = quick ? QUICK : FULL;
@@ -188,17 +188,21 @@ async function fanOutRun(generator: LoadGenerator, pinning: Pinning, name: Serve
         results.record('push5000', name, run, median(times));
       }
       const rates: number[] = [];
+      const cpuPerDelivery: number[] = [];
       for (let burst = 0; burst < (level <= 1000 ? 3 : 1); burst++) {
         const cpuAtStart = (await server.stats()).cpuMs;
         const startedAt = performance.now();
         const { ms, generatorCpuMs } = await generator.burst(plan.pushes);
-        const serverCpu = percent((await server.stats()).cpuMs - cpuAtStart, performance.now() - startedAt);
+        const serverCpuMs = (await server.stats()).cpuMs - cpuAtStart;
+        const serverCpu = percent(serverCpuMs, performance.now() - startedAt);
         rates.push(((level * plan.pushes) / ms) * 1000);
+        cpuPerDelivery.push((serverCpuMs * 1000) / (level * plan.pushes));
         if (level === 1000 && run === 0 && burst === 0) {
           utilisation.push(`fan-out, 1000 listeners, ${SERVERS[name].label}: server ${serverCpu}, load generator ${percent(generatorCpuMs, ms)}`);
         }
       }
       results.record(`fan${level}`, name, run, median(rates));
+      results.record(`fan${level}cpu`, name, run, median(cpuPerDelivery));
       log(`fan-out ${level} listeners, ${SERVERS[name].label}: ${Math.round(median(rates))} deliveries/s`);
     }
   } finally {
@@ -279,6 +283,9 @@ async function main(): Promise<void> {
     machineLines.join('\n'),
     renderTable(results, MAIN_TABLE),
     ...TABLE_NOTES,
+    '## Metrics on and off',
+    renderMetricsCost(results),
+    ...METRICS_COST_NOTES,
     '## Features priced on pushes',
     `Pushes to ${plan.pricing.listeners} listeners in bursts of ${plan.pricing.pushes}, with each feature on, next to plain pushes, each in a fresh process of our server, ${plan.pricing.runs} runs; the figures through Redis are in the last section.`,
     renderPricing(results, PRICED_FEATURES.map(({ label }) => label)),

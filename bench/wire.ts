@@ -71,6 +71,7 @@ const socketIo: Dialect = {
 /** The servers the bench starts, each its own process. */
 export const SERVERS = {
   ours: { label: 'nestjs-easy-ws', script: 'easy-ws.server.js', args: [], dialect: commandProtocol },
+  oursMetrics: { label: 'nestjs-easy-ws, metrics on', script: 'easy-ws.server.js', args: ['--module-options', '{"metrics":true}'], dialect: commandProtocol },
   bareBest: { label: 'bare ws, pre-framed + corked', script: 'bare-ws.server.js', args: ['preframed-corked'], dialect: commandProtocol },
   bareSend: { label: 'bare ws, ws.send', script: 'bare-ws.server.js', args: ['send'], dialect: commandProtocol },
   platformWs: { label: 'Nest gateway, platform-ws', script: 'platform-ws.server.js', args: [], dialect: nestJson },

@@ -200,6 +200,7 @@ describe('turning it on and off', () => {
           'EasyWs: the AsyncAPI document needs the package "class-validator-jsonschema" for describing Body from their class-validator ' +
           'decorators; install it: npm install class-validator-jsonschema',
       },
+      withMetrics: 'echo: served',
     });
   });
 });

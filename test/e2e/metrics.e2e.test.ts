@@ -3,7 +3,10 @@
  * its own prom-client registry, real clients go through a scripted session, and the
  * scrape is read by Prometheus's own Python parser.
  */
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type CanActivate, Controller, Get, Header, Injectable, UseGuards } from '@nestjs/common';
@@ -259,4 +262,16 @@ test('bad metrics options stop start-up with a message naming them', () => {
   ] as const) {
     assert.throws(() => EasyWsModule.forRoot({ metrics: metrics as never }), { code: 'EASY_WS_INVALID_OPTIONS', message: `EasyWsModule: ${message}` });
   }
+});
+
+test('an application without prom-client runs, and needs it only to turn metrics on', async () => {
+  const probe = fileURLToPath(new URL('../support/optional-package-probe.js', import.meta.url));
+  const hide = new URL('../support/hidden-packages.js', import.meta.url).href;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', hide, probe], { env: { ...process.env, HIDDEN_PACKAGES: 'prom-client' } });
+  const { withoutDocument, withMetrics } = JSON.parse(stdout) as Record<string, unknown>;
+  assert.equal(withoutDocument, 'echo: served');
+  assert.deepEqual(withMetrics, {
+    code: 'EASY_WS_MISSING_PACKAGE',
+    message: 'EasyWs: the "metrics" option needs the package "prom-client"; install it: npm install prom-client',
+  });
 });

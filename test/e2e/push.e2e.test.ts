@@ -6,6 +6,7 @@ import { Command, EasyWsModule, type EasyWsSession, ListenChannel, Message, Push
 import { startApp, type RunningApp } from '../support/app.js';
 import { TestClient } from '../support/client.js';
 import { SessionTracker } from '../support/session-tracker.js';
+import { until } from '../support/until.js';
 
 @Injectable()
 class Channels {
@@ -197,12 +198,44 @@ describe('close hook and cleanup', () => {
     );
     assert.equal(registry.sessionCount, 12);
     assert.equal(registry.channelCount, 1 + 3 + 12);
+    assert.equal(registry.listenerCount, 12 * 3);
+    assert.deepEqual([...(registry.get(sessions[4].id)?.channels ?? [])].sort(), ['news', 'rooms/1', 'rooms/private-4']);
+    const [busiest, ...next] = registry.busiestChannels(3);
+    assert.deepEqual(busiest, { channel: 'news', listeners: 12 });
+    assert.deepEqual(
+      next.map(({ channel, listeners }) => [/^rooms\/[012]$/.test(channel), listeners]),
+      [
+        [true, 4],
+        [true, 4],
+      ],
+      'then two of the rooms, four listeners each',
+    );
     // Half close themselves, half are disconnected by the server.
     await Promise.all(sessions.map(({ client, id }, index) => (index % 2 === 0 ? client.close() : push.disconnect(id))));
     await Promise.all(sessions.map(({ id }) => tracker.whenClosed(id)));
     assert.equal(registry.sessionCount, 0);
     assert.equal(registry.channelCount, 0);
+    assert.equal(registry.listenerCount, 0);
+    assert.deepEqual(registry.busiestChannels(), []);
     await push.toChannel('news', new Message('news', 'to no one'));
+  });
+
+  test('busiestChannels: the busiest first, at most the limit, ten by default; a limit below 1 is refused', async () => {
+    const sessions = await Promise.all(Array.from({ length: 13 }, () => connect()));
+    // Channel c<n> gets n listeners: c1 has one, c13 thirteen.
+    await Promise.all(sessions.flatMap(({ id }, index) => Array.from({ length: 13 - index }, (_, channel) => push.subscribe(id, `c${13 - channel}`))));
+    await until('every subscription', () => registry.listenerCount, (count) => count === (13 * 14) / 2);
+    const busiest = registry.busiestChannels();
+    assert.deepEqual(
+      busiest.map(({ channel, listeners }) => `${channel}=${listeners}`),
+      [13, 12, 11, 10, 9, 8, 7, 6, 5, 4].map((count) => `c${count}=${count}`),
+    );
+    assert.deepEqual(registry.busiestChannels(1), [{ channel: 'c13', listeners: 13 }]);
+    assert.equal(registry.busiestChannels(100).length, 13);
+    for (const limit of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => registry.busiestChannels(limit), { name: 'TypeError', code: 'EASY_WS_INVALID_ARGUMENT' });
+    }
+    await leave(...sessions);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
- * Run in a process of its own, with class-validator-jsonschema hidden
- * (hidden-packages.ts): starts applications with and without the AsyncAPI document and
- * prints, as JSON, what each did.
+ * Run in a process of its own, with optional packages hidden (hidden-packages.ts:
+ * class-validator-jsonschema, prom-client): starts applications with and without the
+ * AsyncAPI document and the metrics, and prints, as JSON, what each did.
  */
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
@@ -47,6 +47,14 @@ async function outcome(options: EasyWsOptions, providers: Array<new (...args: ne
   }
 }
 
+async function echoed(port: number): Promise<string> {
+  const client = await EasyWsTestClient.connect(`ws://127.0.0.1:${port}/ws`);
+  client.send('echo', 'served');
+  const frame = await client.expectFrame('echo');
+  await client.close();
+  return frame.text;
+}
+
 const served = async (port: number) => ((await fetch(`http://127.0.0.1:${port}/asyncapi.json`)).ok ? 'served' : 'not served');
 
 const result = {
@@ -54,14 +62,9 @@ const result = {
     () => 'importable',
     (error: { code?: string }) => error.code,
   ),
-  withoutDocument: await outcome({}, [Echo, Typed], async (port) => {
-    const client = await EasyWsTestClient.connect(`ws://127.0.0.1:${port}/ws`);
-    client.send('echo', 'served');
-    const frame = await client.expectFrame('echo');
-    await client.close();
-    return frame.text;
-  }),
+  withoutDocument: await outcome({}, [Echo, Typed], echoed),
   withTextPayloads: await outcome({ asyncapi: { path: '/asyncapi.json' } }, [Echo], served),
   withPayloadClass: await outcome({ asyncapi: { path: '/asyncapi.json' } }, [Echo, Typed], served),
+  withMetrics: await outcome({ metrics: true }, [Echo], echoed),
 };
 console.log(JSON.stringify(result));
