@@ -74,7 +74,7 @@ export function defineMetrics(prom: PromClient, prefix: string, sources: MetricS
       }
     }),
     counter('frames_sent_total', 'Frames written to clients.', () => endpoint.framesSent),
-    new ScrapedHistogram(`${prefix}handler_duration_seconds`, 'How long command handlers took, by command.', 'command', durationsByCommand),
+    new ScrapedHistogram(`${prefix}handler_duration_seconds`, 'How long a frame took from its dispatch until its handler\'s result was sent, by command.', 'command', durationsByCommand),
     counterBy('notices_total', 'Failure notices given, by notice (application: a WsException of the application).', 'notice', () => endpoint.notices),
     gauge('channels', 'Channels with at least one listener on this instance.', () => sessions.channelCount),
     gauge('channel_listeners', 'Listeners of all channels on this instance.', () => sessions.listenerCount),
