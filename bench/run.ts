@@ -15,7 +15,8 @@ import { LoadGenerator } from './load-generator.js';
 import { BenchServer, detectPinning, type Pinning } from './processes.js';
 import { PRICED_FEATURES } from './features.js';
 import { measurePricing, type PricingPlan } from './pricing.js';
-import { MAIN_TABLE, METRICS_COST_NOTES, renderMetricsCost, renderPricing, renderTable, Results, SCALE_NOTES, scaleTable, TABLE_NOTES } from './report.js';
+import { alternatingFanOut, alternatingRoundTrips } from './alternating.js';
+import { MAIN_TABLE, METRICS_COST_NOTES, METRICS_FAN_OUT_KEY, METRICS_NOISE_KEY, METRICS_ROUND_TRIP_KEY, renderMetricsCost, renderPricing, renderTable, Results, SCALE_NOTES, scaleTable, TABLE_NOTES } from './report.js';
 import { measureScaleCurve, type ScalePlan } from './scale-curve.js';
 import { SERVERS, type ServerName } from './wire.js';
 
@@ -45,6 +46,10 @@ interface Plan {
   readonly deadlineMs: number;
   readonly pricing: PricingPlan;
   readonly scale: ScalePlan;
+  /** Alternating rounds of ours with metrics on, off, and off again (the noise). */
+  readonly metricsRounds: number;
+  /** Alternating fan-out runs of ours with metrics on and off. */
+  readonly metricsFanOutRuns: number;
 }
 
 const IN_FLIGHT = 8;
@@ -66,6 +71,8 @@ const FULL: Plan = {
   deadlineMs: 230_000,
   pricing: { runs: 3, listeners: 1000, bursts: 3, pushes: 100 },
   scale: { levels: [10_000, 25_000, 50_000], heartbeatMs: 5000, pushes: 3, deadlineMs: 180_000 },
+  metricsRounds: 25,
+  metricsFanOutRuns: 6,
 };
 
 const QUICK: Plan = {
@@ -82,12 +89,14 @@ const QUICK: Plan = {
   deadlineMs: 90_000,
   pricing: { runs: 1, listeners: 1000, bursts: 2, pushes: 100 },
   scale: { levels: [5000], heartbeatMs: 3000, pushes: 2, deadlineMs: 30_000 },
+  metricsRounds: 3,
+  metricsFanOutRuns: 2,
 };
 
-const ROUND_TRIP_SERVERS: readonly ServerName[] = ['ours', 'oursMetrics', 'bareBest', 'bareSend', 'platformWs', 'socketIo'];
-const FAN_OUT_SERVERS: readonly ServerName[] = ['ours', 'oursMetrics', 'bareBest', 'bareSend', 'platformWs', 'socketIo'];
-/** The servers of every fan-out run after the first: ours with metrics on too, whose cost is priced against ours off. */
-const FAN_OUT_TARGET_SERVERS: readonly ServerName[] = ['ours', 'oursMetrics', 'bareBest'];
+const ROUND_TRIP_SERVERS: readonly ServerName[] = ['ours', 'bareBest', 'bareSend', 'platformWs', 'socketIo'];
+const FAN_OUT_SERVERS: readonly ServerName[] = ['ours', 'bareBest', 'bareSend', 'platformWs', 'socketIo'];
+/** The servers of every fan-out run after the first. */
+const FAN_OUT_TARGET_SERVERS: readonly ServerName[] = ['ours', 'bareBest'];
 
 const quick = process.argv.includes('--quick');
 const plan = quick ? QUICK : FULL;
@@ -165,6 +174,32 @@ async function measureRoundTrips(generator: LoadGenerator, pinning: Pinning): Pr
   }
 }
 
+/**
+ * What metrics cost: for round trips, ours with metrics off, on, and off again (the
+ * noise) in alternating rounds; for fan-out, ours off and on in alternating runs.
+ */
+async function measureMetricsCost(generator: LoadGenerator, pinning: Pinning): Promise<void> {
+  // Metrics on in the middle: started, and measured, between the two without.
+  const servers = [await BenchServer.start('ours', pinning), await BenchServer.start('oursMetrics', pinning), await BenchServer.start('ours', pinning)];
+  try {
+    const [off, on, offAgain] = await alternatingRoundTrips(generator, servers, plan.metricsRounds, log);
+    off.forEach((value, round) => {
+      // Against both servers without metrics, so that whatever favours one process over another weighs on both sides.
+      results.record(METRICS_ROUND_TRIP_KEY, 'ours', round, (value + offAgain[round]) / 2);
+      results.record(METRICS_ROUND_TRIP_KEY, 'oursMetrics', round, on[round]);
+      results.record(METRICS_NOISE_KEY, 'ours', round, value);
+      results.record(METRICS_NOISE_KEY, 'oursMetrics', round, offAgain[round]);
+    });
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+  const [off, on] = await alternatingFanOut(generator, (name) => BenchServer.start(name, pinning), ['ours', 'oursMetrics'], plan.metricsFanOutRuns, 1000, log);
+  off.forEach((value, run) => {
+    results.record(METRICS_FAN_OUT_KEY, 'ours', run, value);
+    results.record(METRICS_FAN_OUT_KEY, 'oursMetrics', run, on[run]);
+  });
+}
+
 /** One fan-out run of one server, in a fresh process: idle memory, then the deliveries at each listener count. */
 async function fanOutRun(generator: LoadGenerator, pinning: Pinning, name: ServerName, run: number, connections: number): Promise<void> {
   const server = await BenchServer.start(name, pinning);
@@ -188,21 +223,17 @@ async function fanOutRun(generator: LoadGenerator, pinning: Pinning, name: Serve
         results.record('push5000', name, run, median(times));
       }
       const rates: number[] = [];
-      const cpuPerDelivery: number[] = [];
       for (let burst = 0; burst < (level <= 1000 ? 3 : 1); burst++) {
         const cpuAtStart = (await server.stats()).cpuMs;
         const startedAt = performance.now();
         const { ms, generatorCpuMs } = await generator.burst(plan.pushes);
-        const serverCpuMs = (await server.stats()).cpuMs - cpuAtStart;
-        const serverCpu = percent(serverCpuMs, performance.now() - startedAt);
+        const serverCpu = percent((await server.stats()).cpuMs - cpuAtStart, performance.now() - startedAt);
         rates.push(((level * plan.pushes) / ms) * 1000);
-        cpuPerDelivery.push((serverCpuMs * 1000) / (level * plan.pushes));
         if (level === 1000 && run === 0 && burst === 0) {
           utilisation.push(`fan-out, 1000 listeners, ${SERVERS[name].label}: server ${serverCpu}, load generator ${percent(generatorCpuMs, ms)}`);
         }
       }
       results.record(`fan${level}`, name, run, median(rates));
-      results.record(`fan${level}cpu`, name, run, median(cpuPerDelivery));
       log(`fan-out ${level} listeners, ${SERVERS[name].label}: ${Math.round(median(rates))} deliveries/s`);
     }
   } finally {
@@ -272,6 +303,7 @@ async function main(): Promise<void> {
     const openFiles = (await generator.openFiles()) ?? 1024;
     await measureRoundTrips(generator, pinning);
     await measureFanOut(generator, pinning, openFiles);
+    await measureMetricsCost(generator, pinning);
     await measurePricing(generator, pinning, plan.pricing, PRICED_FEATURES, results, log);
     notes.push(...(await measureScaleCurve(generator, pinning, plan.scale, results, log)));
   } finally {

@@ -45,6 +45,7 @@ export class EasyWsMetrics implements OnModuleInit, OnModuleDestroy {
     try {
       for (const metric of defineMetrics(prom, metrics.prefix, { endpoint, push, commands, sessions, broker })) {
         registry.registerMetric(metric);
+        // Every prom-client metric has its name at run time; its types do not declare it.
         names.push((metric as { name: string }).name);
       }
     } catch (error) {
