@@ -1,5 +1,4 @@
 /** What `cross-instance.ts` and the processes it forks say to each other over IPC. */
-import { performance } from 'node:perf_hooks';
 
 /** The channel the benchmark pushes to. */
 export const BENCH_CHANNEL = 'bench';
@@ -21,7 +20,12 @@ export interface CeilingRequest {
 /** What a forked process tells the load generator: it is ready (an instance: on which port), or how many pushes it made. */
 export type ServerReport = { readonly listening: number } | { readonly ready: true } | { readonly pushed: number; readonly failed: number };
 
-/** A wall-clock time in ms with sub-ms precision that every process on the machine agrees on. */
+/**
+ * A time in ms with sub-ms precision that every process on the machine agrees on: the
+ * monotonic clock. (The wall clock at each process's start plus its own elapsed time
+ * does not: a step of the wall clock between two processes' starts, as a virtual
+ * machine's clock takes now and then, showed as latencies of minus 1.4 s.)
+ */
 export function now(): number {
-  return performance.timeOrigin + performance.now();
+  return Number(process.hrtime.bigint()) / 1e6;
 }
