@@ -5,6 +5,12 @@ import type { ServerName } from './wire.js';
 /** Round trips of one alternating round: 50 clients, 8 in flight each, as the main table's. */
 const ROUND = { clients: 50, inFlight: 8, warmupMs: 300, measureMs: 1000 };
 
+/** The indices of `count` servers in the order of round `round`: reversed every other round, so that none always goes first. */
+function alternatingOrder(count: number, round: number): number[] {
+  const order = Array.from({ length: count }, (_, index) => index);
+  return round % 2 === 1 ? order.reverse() : order;
+}
+
 /**
  * Server CPU per round trip of several running servers, measured in alternation round
  * after round (each round in the other order than the one before), for a difference too
@@ -19,11 +25,7 @@ export async function alternatingRoundTrips(generator: LoadGenerator, servers: r
   }
   const perRound: number[][] = servers.map(() => []);
   for (let round = 0; round < rounds; round++) {
-    const order = servers.map((_, index) => index);
-    if (round % 2 === 1) {
-      order.reverse();
-    }
-    for (const index of order) {
+    for (const index of alternatingOrder(servers.length, round)) {
       const server = servers[index];
       let cpuAtStart = 0;
       const result = await generator.roundTrips({ group: groups[index], inFlight: ROUND.inFlight, warmupMs: ROUND.warmupMs, measureMs: ROUND.measureMs }, async () => {
@@ -55,11 +57,7 @@ export async function alternatingFanOut(
 ): Promise<number[][]> {
   const perRun: number[][] = names.map(() => []);
   for (let run = 0; run < runs; run++) {
-    const order = names.map((_, index) => index);
-    if (run % 2 === 1) {
-      order.reverse();
-    }
-    for (const index of order) {
+    for (const index of alternatingOrder(names.length, run)) {
       const server = await start(names[index]);
       try {
         await generator.connect(server.port, names[index], listeners);

@@ -218,7 +218,7 @@ export class EasyWsAdapter implements WebSocketAdapter<EasyWsEndpoint, EasyWsSes
     webSocket.once('close', admission.release);
     try {
       const session = new Session(newSessionId(), admission.credentials, request.headers, request.socket.remoteAddress, webSocket, this.options, endpoint.stats);
-      endpoint.stats.opened();
+      endpoint.stats.connectionsOpened++;
       endpoint.sessions.add(session);
       session.onceClosed(() => endpoint.sessions.delete(session));
       endpoint.onConnect(session);

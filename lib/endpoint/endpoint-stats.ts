@@ -17,9 +17,7 @@ const NOTICE_NAMES: ReadonlyMap<string, string> = new Map(Object.entries(NOTICES
  * and notice names, never anything a client chooses freely.
  */
 export class EndpointStats {
-  /** Sessions open now. */
-  connections = 0;
-  /** Sessions ever opened. */
+  /** Sessions ever opened; how many are open now, the session registry knows. */
   connectionsOpened = 0;
   /** Sessions closed, by close code (`1006` for a connection dropped without a close frame). */
   readonly connectionsClosed = new Map<string, number>();
@@ -36,15 +34,8 @@ export class EndpointStats {
   /** Failure notices given, by name. */
   readonly notices = new Map<string, number>();
 
-  /** A session opened. */
-  opened(): void {
-    this.connections++;
-    this.connectionsOpened++;
-  }
-
   /** A session closed, with this close code. */
   closed(code: number): void {
-    this.connections--;
     const label = NAMED_CLOSE_CODES.has(code) ? String(code) : 'other';
     this.connectionsClosed.set(label, (this.connectionsClosed.get(label) ?? 0) + 1);
   }

@@ -64,7 +64,7 @@ export function defineMetrics(prom: PromClient, prefix: string, sources: MetricS
     }
   };
   return [
-    gauge('connections', 'Sessions open now.', () => endpoint.connections),
+    gauge('connections', 'Sessions open now.', () => sessions.sessionCount),
     counter('connections_opened_total', 'Sessions opened.', () => endpoint.connectionsOpened),
     counterBy('connections_closed_total', 'Sessions closed, by close code (1006: dropped without a close frame; other: a code outside the protocol and the library).', 'code', () => endpoint.connectionsClosed),
     counterBy('handshakes_refused_total', 'WebSocket upgrades refused, by reason.', 'reason', () => Object.entries(endpoint.handshakesRefused)),
